@@ -1,0 +1,17 @@
+// The p2c2r subcommands. Each takes the arguments after its name and returns
+// the process exit code: 0 success, 1 a failure the message explains, 2 a
+// usage error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace p2c2r::cli {
+
+using Args = std::vector<std::string>;
+
+int devices_command(const Args& args);
+int kernels_command(const Args& args);
+int run_command(const Args& args);
+
+}  // namespace p2c2r::cli

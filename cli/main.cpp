@@ -1,0 +1,52 @@
+// p2c2r: one binary, one subcommand per job.
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const p2c2r::cli::Args&);
+};
+
+const Command kCommands[] = {
+    {"devices", "list Vulkan devices and whether P2C2R can use them", p2c2r::cli::devices_command},
+    {"kernels", "list the registered compute kernels", p2c2r::cli::kernels_command},
+    {"run", "run one unit of a kernel and check it against the CPU reference", p2c2r::cli::run_command},
+};
+
+void usage(std::ostream& out) {
+  out << "usage: p2c2r <command> [options]\n\ncommands:\n";
+  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+  out << "\n'p2c2r <command> --help' describes a command's options.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(p2c2r::cli::Args(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::cerr << "p2c2r " << name << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "p2c2r: unknown command '" << name << "'\n";
+  usage(std::cerr);
+  return 2;
+}
