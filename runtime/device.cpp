@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/digest.h"
 #include "runtime/device.h"
 #include "runtime/internal/device_impl.h"
 #include "runtime/internal/instance_impl.h"
@@ -68,8 +69,14 @@ Result<DeviceBuffer> Device::Impl::make_buffer(uint64_t size, VkBufferUsageFlags
 
 Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kernel, uint32_t shader_index,
                                                     const kernels::Shader& shader, uint32_t local_size) {
-  const std::string key = kernel.name() + "/" + std::to_string(kernel.version()) + "/" +
-                          std::to_string(shader_index) + "@" + std::to_string(local_size);
+  // Keyed by the module's digest and declared interface, not just the kernel's
+  // name: a different module under the same name must never reuse a pipeline.
+  const std::string key = kernel.name() + "/" + std::to_string(shader_index) + "/" +
+                          digest_of(ByteView(reinterpret_cast<const uint8_t*>(shader.spirv.data()),
+                                             shader.spirv.size_bytes())).hex() +
+                          "/" + std::to_string(shader.interface.binding_count) + "/" +
+                          std::to_string(shader.interface.push_constant_size) + "@" +
+                          std::to_string(local_size);
   if (auto it = pipelines.find(key); it != pipelines.end()) return &it->second;
 
   P2C2R_RETURN_IF_ERROR(check_shader(shader).with_context("kernel " + kernel.name()));

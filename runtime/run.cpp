@@ -96,14 +96,20 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   Impl& d = *impl_;
   if (d.hung) return unavailable("device " + info_.name + " timed out earlier and must be reopened");
   const auto shaders = kernel.shaders();
-  P2C2R_RETURN_IF_ERROR(check_plan(kernel, shaders, plan, local_size, info_));
-
+  // Every module is validated and its interface checked (inside pipeline())
+  // before the plan is compared with the declarations it relies on.
   std::vector<const PipelineEntry*> pipelines(shaders.size(), nullptr);
   for (const auto& dispatch : plan.dispatches) {
+    if (dispatch.shader >= shaders.size()) {
+      return internal_error("kernel " + kernel.name() + ": a dispatch names shader " +
+                            std::to_string(dispatch.shader) + " of " + std::to_string(shaders.size()));
+    }
     if (pipelines[dispatch.shader]) continue;
+    if (local_size == 0 || local_size > info_.max_workgroup_invocations) break;  // check_plan says why
     P2C2R_ASSIGN_OR_RETURN(pipelines[dispatch.shader],
                            d.pipeline(kernel, dispatch.shader, shaders[dispatch.shader], local_size));
   }
+  P2C2R_RETURN_IF_ERROR(check_plan(kernel, shaders, plan, local_size, info_));
 
   // Buffers: host-visible device memory where the device has it (lavapipe,
   // integrated GPUs, resizable BAR), otherwise device-local plus one staging

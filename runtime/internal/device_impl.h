@@ -80,7 +80,7 @@ struct Device::Impl {
   double timestamp_period_ns = 0;
   // Set when a run timed out: its resources may still be in use by the device.
   bool hung = false;
-  // Keyed by "kernel/version/shader@local_size".
+  // Keyed by kernel, shader index, module digest, interface and local size.
   std::map<std::string, PipelineEntry> pipelines;
 
   ~Impl();
