@@ -13,5 +13,6 @@ using Args = std::vector<std::string>;
 int devices_command(const Args& args);
 int kernels_command(const Args& args);
 int run_command(const Args& args);
+int bench_command(const Args& args);
 
 }  // namespace p2c2r::cli

@@ -1,0 +1,13 @@
+#include "bench/bench.h"
+
+namespace p2c2r::bench {
+
+const std::vector<Benchmark>& benchmarks() {
+  static const std::vector<Benchmark> all = {
+      {"kernels", "each kernel family on the Vulkan device vs its CPU reference, and the device's peak",
+       kernels_benchmark},
+  };
+  return all;
+}
+
+}  // namespace p2c2r::bench
