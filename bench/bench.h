@@ -20,5 +20,6 @@ struct Benchmark {
 const std::vector<Benchmark>& benchmarks();
 
 int kernels_benchmark(const Args& args);
+int host_benchmark(const Args& args);
 
 }  // namespace p2c2r::bench

@@ -88,6 +88,11 @@ class PeakKernel final : public Kernel {
 
 }  // namespace
 
-void register_peak_kernels(Registry& registry) { registry.add(std::make_unique<PeakKernel>()); }
+void register_bandwidth_kernel(Registry& registry);  // bandwidth.cpp
+
+void register_peak_kernels(Registry& registry) {
+  registry.add(std::make_unique<PeakKernel>());
+  register_bandwidth_kernel(registry);
+}
 
 }  // namespace p2c2r::kernels
