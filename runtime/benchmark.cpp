@@ -15,7 +15,8 @@ struct Timing {
 };
 
 // One run after a warm-up (which compiles the pipeline).
-Result<Timing> timed_run(Device& device, const kernels::Kernel& kernel, const kernels::Params& params) {
+Result<Timing> timed_run(Device& device, const kernels::Kernel& kernel,
+                         const kernels::Params& params) {
   P2C2R_ASSIGN_OR_RETURN(auto inputs, kernel.generate_inputs(params));
   P2C2R_ASSIGN_OR_RETURN(auto warm, execute_unit(device, kernel, params, inputs));
   (void)warm;
@@ -102,8 +103,8 @@ void from_json(const nlohmann::json& j, HostBenchmark& b) {
   }
 }
 
-Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& registry, const Progress& progress,
-                                     int64_t now_unix) {
+Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& registry,
+                                     const Progress& progress, int64_t now_unix) {
   HostBenchmark b;
   const DeviceInfo& info = device.info();
   b.device_name = info.name;
@@ -123,7 +124,8 @@ Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& re
 
   report("peak integer throughput");
   P2C2R_ASSIGN_OR_RETURN(const kernels::Kernel* peak, registry.find("peak"));
-  P2C2R_ASSIGN_OR_RETURN(auto peak_params, peak->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 512}}));
+  P2C2R_ASSIGN_OR_RETURN(auto peak_params,
+                         peak->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 512}}));
   P2C2R_ASSIGN_OR_RETURN(Timing peak_time, timed_run(device, *peak, peak_params));
   b.peak_int_ops_per_second = double(peak->cost(peak_params)) / peak_time.device_seconds;
 

@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/result.h"
 #include "kernels/registry.h"
@@ -21,13 +20,13 @@ struct KernelThroughput {
   std::string kernel;
   std::string family;
   uint32_t version = 0;
-  std::string unit;               // "rays", "body-steps", ...
+  std::string unit;  // "rays", "body-steps", ...
   // Throughputs use device execution time (GPU timestamps); seconds_per_unit
   // is the whole unit as a peer runs it (upload, run, read-back, digest).
-  double items_per_second = 0;    // the family's figure of merit
-  double int_ops_per_second = 0;  // Kernel::cost per second
-  double seconds_per_unit = 0;    // at the kernel's default parameters
-  bool matches_reference = false; // small_params output equals the CPU reference
+  double items_per_second = 0;     // the family's figure of merit
+  double int_ops_per_second = 0;   // Kernel::cost per second
+  double seconds_per_unit = 0;     // at the kernel's default parameters
+  bool matches_reference = false;  // small_params output equals the CPU reference
 };
 
 struct HostBenchmark {
