@@ -6,21 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench.h"
+#include "bench/format.h"
 #include "cli/options.h"
 #include "cli/progress.h"
 #include "runtime/benchmark.h"
 #include "runtime/execute.h"
 
 namespace p2c2r::bench {
-
-static std::string si(double v) {
-  const char* suffix[] = {"", "k", "M", "G", "T"};
-  int i = 0;
-  while (v >= 1000 && i < 4) v /= 1000, ++i;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix[i]);
-  return buf;
-}
 
 int host_benchmark(const Args& args) {
   namespace po = boost::program_options;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bench/bench.h"
+#include "bench/format.h"
 #include "cli/options.h"
 #include "common/digest.h"
 #include "kernels/registry.h"
@@ -83,15 +84,6 @@ struct Row {
   double vulkan = 0, vulkan_wall = 0, cpu_one = 0, cpu_all = 0, fraction_of_peak = 0;
   bool match = false;
 };
-
-std::string si(double v) {
-  const char* suffix[] = {"", "k", "M", "G", "T"};
-  int i = 0;
-  while (v >= 1000 && i < 4) v /= 1000, ++i;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix[i]);
-  return buf;
-}
 
 }  // namespace
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,8 +48,11 @@ struct HostBenchmark {
   const KernelThroughput* find(const std::string& kernel) const;
 };
 
-void to_json(nlohmann::json& j, const HostBenchmark& b);
-void from_json(const nlohmann::json& j, HostBenchmark& b);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelThroughput, kernel, family, version, unit, items_per_second,
+                                   int_ops_per_second, seconds_per_unit, matches_reference)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HostBenchmark, device_name, device_type, driver_version, pipeline_cache_uuid,
+                                   device_memory_bytes, peak_int_ops_per_second, memory_bytes_per_second, kernels,
+                                   measured_at_unix)
 
 // Called as each step starts: step index, number of steps, what it measures.
 using Progress = std::function<void(size_t step, size_t steps, const std::string& what)>;
