@@ -92,12 +92,14 @@ inline Vec3 reflect_dir(Vec3 d, Vec3 n) {
   return d - vscale(n, k);
 }
 
-// Reciprocal of a direction component for slab tests: 2^32 / d in Q16.16,
-// signed; a zero component counts as +2^-16 so the slab stays well defined.
-inline int64_t inv_component(int32_t d) {
-  if (d == 0) return int64_t{1} << 32;
-  const int64_t mag = (int64_t{1} << 32) / (d < 0 ? -int64_t{d} : int64_t{d});
-  return d < 0 ? -mag : mag;
+// Reciprocal of a direction component for slab tests, in Q17.15 (2^31 / d
+// for d in Q16.16), clamped to fit int32 so the slab products are single
+// 32x32->64 multiplies; a zero component counts as +2^-16.
+inline int32_t inv_component(int32_t d) {
+  const uint32_t mag = d == 0 ? 1u : (d < 0 ? 0u - uint32_t(d) : uint32_t(d));
+  uint32_t inv = (1u << 31) / mag;
+  if (inv > 0x7FFFFFFFu) inv = 0x7FFFFFFFu;
+  return d < 0 ? -int32_t(inv) : int32_t(inv);
 }
 
 // Deterministic jitter: Chris Wellons' lowbias32 integer hash.

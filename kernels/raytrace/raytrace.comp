@@ -10,7 +10,7 @@
 
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Scene { uint w[]; } scene;
+layout(std430, set = 0, binding = 0) readonly buffer Scene { ivec4 q[]; } scene;
 layout(std430, set = 0, binding = 1) writeonly buffer Out { uint pixels[]; } out_buf;
 
 layout(push_constant) uniform Push {
@@ -26,9 +26,9 @@ layout(push_constant) uniform Push {
 
 #include "raytrace_math.glsl"
 
-// Format and limits: kernels/raytrace/scene.h.
-const uint HEADER_WORDS = 32u, MATERIAL_WORDS = 10u, SPHERE_WORDS = 5u, PLANE_WORDS = 5u;
-const uint TRIANGLE_WORDS = 13u, NODE_WORDS = 8u, LIGHT_WORDS = 6u;
+// Format and limits: kernels/raytrace/scene.h. Offsets and sizes in 16-byte quads.
+const uint HEADER_QUADS = 9u, NODE_QUADS = 2u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
+const uint SPHERE_QUADS = 2u, PLANE_QUADS = 2u, LIGHT_QUADS = 2u;
 const uint MAX_SPHERES = 64u, MAX_PLANES = 8u, MAX_NODES = 131072u, MAX_LIGHTS = 8u;
 const uint MAX_LEAF = 8u, STACK_DEPTH = 32u, MAX_SAMPLES = 16u, MAX_DEPTH = 8u;
 const int T_MIN = ONE / 1024, WORLD_BOUND = 256 * ONE, T_MAX = WORLD_BOUND, EPSILON = ONE / 256;
@@ -38,37 +38,37 @@ const int KIND_NONE = 0, KIND_SPHERE = 1, KIND_PLANE = 2, KIND_TRIANGLE = 3;
 uint n_spheres, n_planes, n_nodes, n_lights;
 uint off_materials, off_spheres, off_planes, off_triangles, off_nodes, off_lights;
 
-int word(uint i) { return int(scene.w[i]); }
-ivec3 vec_at(uint i) { return ivec3(word(i), word(i + 1u), word(i + 2u)); }
+ivec3 vec_at(uint quad) { return scene.q[quad].xyz; }
 
 void read_header() {
-  uint nm = scene.w[2], nt = scene.w[5];
-  n_spheres = min(scene.w[3], MAX_SPHERES);
-  n_planes = min(scene.w[4], MAX_PLANES);
-  n_nodes = min(scene.w[6], MAX_NODES);
-  n_lights = min(scene.w[7], MAX_LIGHTS);
-  off_materials = HEADER_WORDS;
-  off_spheres = off_materials + nm * MATERIAL_WORDS;
-  off_planes = off_spheres + scene.w[3] * SPHERE_WORDS;
-  off_triangles = off_planes + scene.w[4] * PLANE_WORDS;
-  off_nodes = off_triangles + nt * TRIANGLE_WORDS;
-  off_lights = off_nodes + scene.w[6] * NODE_WORDS;
+  uvec4 counts0 = uvec4(scene.q[0]), counts1 = uvec4(scene.q[1]);
+  uint nm = counts0.z, ns = counts0.w, np = counts1.x, nt = counts1.y, nn = counts1.z;
+  n_spheres = min(ns, MAX_SPHERES);
+  n_planes = min(np, MAX_PLANES);
+  n_nodes = min(nn, MAX_NODES);
+  n_lights = min(counts1.w, MAX_LIGHTS);
+  off_nodes = HEADER_QUADS;
+  off_triangles = off_nodes + nn * NODE_QUADS;
+  off_materials = off_triangles + nt * TRIANGLE_QUADS;
+  off_spheres = off_materials + nm * MATERIAL_QUADS;
+  off_planes = off_spheres + ns * SPHERE_QUADS;
+  off_lights = off_planes + np * PLANE_QUADS;
 }
 
 struct Ray {
   ivec3 o, d;
-  i64vec3 inv;
+  ivec3 inv;
 };
 
 Ray make_ray(ivec3 o, ivec3 d) {
-  return Ray(o, d, i64vec3(inv_component(d.x), inv_component(d.y), inv_component(d.z)));
+  return Ray(o, d, ivec3(inv_component(d.x), inv_component(d.y), inv_component(d.z)));
 }
 
 bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  uint base = off_spheres + i * SPHERE_WORDS;
-  int radius = word(base + 3u);
-  ivec3 oc = ray.o - vec_at(base);
+  ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
+  int radius = sphere.w;
+  ivec3 oc = ray.o - sphere.xyz;
   int b = dotq(oc, ray.d);
   int64_t c = dot64(oc, oc) - int64_t(radius) * int64_t(radius);
   if (c > 0l && b > 0) return false;
@@ -88,10 +88,10 @@ bool inside_world(ivec3 p) {
 
 bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  uint base = off_planes + i * PLANE_WORDS;
-  ivec3 normal = vec_at(base);
+  ivec4 plane = scene.q[off_planes + i * PLANE_QUADS];
+  ivec3 normal = plane.xyz;
   int denom = dotq(normal, ray.d);
-  int num = word(base + 3u) - dotq(normal, ray.o);
+  int num = plane.w - dotq(normal, ray.o);
   if (denom == 0 || num == 0 || (num > 0) != (denom > 0)) return false;
   int64_t an = num < 0 ? -int64_t(num) : int64_t(num);
   int64_t ad = denom < 0 ? -int64_t(denom) : int64_t(denom);
@@ -104,9 +104,9 @@ bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
 
 bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  uint base = off_triangles + i * TRIANGLE_WORDS;
+  uint base = off_triangles + i * TRIANGLE_QUADS;
   ivec3 v0 = vec_at(base);
-  ivec3 e1 = vec_at(base + 3u) - v0, e2 = vec_at(base + 6u) - v0;
+  ivec3 e1 = vec_at(base + 1u) - v0, e2 = vec_at(base + 2u) - v0;
   ivec3 p = crossq(ray.d, e2);
   int64_t det = dot64(e1, p) >> 16;
   if (det == 0l) return false;
@@ -131,10 +131,10 @@ bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
 
 bool hit_box(uint node, Ray ray, int tmax, out int tnear) {
   tnear = 0;
-  uint base = off_nodes + node * NODE_WORDS;
-  i64vec3 lo = i64vec3(vec_at(base)) - i64vec3(ray.o);
-  i64vec3 hi = i64vec3(vec_at(base + 3u)) - i64vec3(ray.o);
-  i64vec3 t0 = (lo * ray.inv) >> 16, t1 = (hi * ray.inv) >> 16;
+  uint base = off_nodes + node * NODE_QUADS;
+  i64vec3 inv = i64vec3(ray.inv);
+  i64vec3 t0 = (i64vec3(vec_at(base) - ray.o) * inv) >> 15;
+  i64vec3 t1 = (i64vec3(vec_at(base + 1u) - ray.o) * inv) >> 15;
   i64vec3 tmin3 = min(t0, t1), tmax3 = max(t0, t1);
   int64_t tn = max(max(tmin3.x, tmin3.y), tmin3.z);
   int64_t tf = min(min(tmax3.x, tmax3.y), tmax3.z);
@@ -158,8 +158,8 @@ bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
   int stack_t[STACK_DEPTH];
   uint sp = 0u, node = 0u;
   for (uint iter = 0u; iter < n_nodes; ++iter) {
-    uint base = off_nodes + node * NODE_WORDS;
-    uint first = scene.w[base + 6u], count = scene.w[base + 7u];
+    uint base = off_nodes + node * NODE_QUADS;
+    uint first = uint(scene.q[base].w), count = uint(scene.q[base + 1u].w);
     bool descend = false;
     if (count > 0u) {
       for (uint k = 0u; k < min(count, MAX_LEAF); ++k) {
@@ -225,17 +225,17 @@ bool occluded(Ray ray, int tmax) {
 }
 
 ivec3 sky(ivec3 d) {
-  ivec3 horizon = vec_at(23u);
+  ivec3 horizon = vec_at(7u);
   int f = clamp(d.y, 0, ONE);
-  return horizon + vscale(vec_at(20u) - horizon, f);
+  return horizon + vscale(vec_at(6u) - horizon, f);
 }
 
 ivec3 shade_local(uint m, ivec3 albedo, ivec3 origin, ivec3 n, ivec3 r) {
-  uint mb = off_materials + m * MATERIAL_WORDS;
-  int specular = word(mb + 6u), shininess_log2 = word(mb + 7u);
-  ivec3 local = mul3(vec_at(26u), albedo);
+  uint mb = off_materials + m * MATERIAL_QUADS;
+  int specular = scene.q[mb].w, shininess_log2 = scene.q[mb + 1u].w;
+  ivec3 local = mul3(vec_at(8u), albedo);
   for (uint i = 0u; i < n_lights; ++i) {
-    uint lb = off_lights + i * LIGHT_WORDS;
+    uint lb = off_lights + i * LIGHT_QUADS;
     ivec3 l = vec_at(lb) - origin;
     int64_t dist2 = dot64(l, l);
     if (dist2 < MIN_LIGHT_DIST2) continue;
@@ -243,7 +243,7 @@ ivec3 shade_local(uint m, ivec3 albedo, ivec3 origin, ivec3 n, ivec3 r) {
     ivec3 ld = scale_to_unit(l, dist);
     int ndotl = dotq(n, ld);
     if (ndotl <= 0 || occluded(make_ray(origin, ld), dist)) continue;
-    ivec3 intensity = vec_at(lb + 3u);
+    ivec3 intensity = vec_at(lb + 1u);
     local += vscale(mul3(albedo, intensity), ndotl);
     int spec = dotq(r, ld);
     if (specular > 0 && spec > 0) {
@@ -269,26 +269,28 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
     ivec3 n;
     uint m;
     if (hit.kind == KIND_SPHERE) {
-      uint base = off_spheres + hit.index * SPHERE_WORDS;
-      n = scale_to_unit(p - vec_at(base), word(base + 3u));
-      m = scene.w[base + 4u];
+      uint base = off_spheres + hit.index * SPHERE_QUADS;
+      ivec4 sphere = scene.q[base];
+      n = scale_to_unit(p - sphere.xyz, sphere.w);
+      m = uint(scene.q[base + 1u].x);
     } else if (hit.kind == KIND_PLANE) {
-      uint base = off_planes + hit.index * PLANE_WORDS;
+      uint base = off_planes + hit.index * PLANE_QUADS;
       n = vec_at(base);
-      m = scene.w[base + 4u];
+      m = uint(scene.q[base + 1u].x);
     } else {
-      uint base = off_triangles + hit.index * TRIANGLE_WORDS;
-      n = vec_at(base + 9u);
-      m = scene.w[base + 12u];
+      uint base = off_triangles + hit.index * TRIANGLE_QUADS;
+      n = vec_at(base + 3u);
+      m = uint(scene.q[base].w);
     }
     if (dot64(n, d) > 0l) n = -n;
-    uint mb = off_materials + m * MATERIAL_WORDS;
+    uint mb = off_materials + m * MATERIAL_QUADS;
     ivec3 albedo = vec_at(mb);
-    int checker_shift = word(mb + 9u), reflectivity = word(mb + 8u);
+    ivec4 extra = scene.q[mb + 2u];
+    int reflectivity = extra.x, checker_shift = extra.y;
     if (checker_shift > 0) {
       ivec3 c = p + vscale(n, 1 << (checker_shift - 1));
       if ((((c.x >> checker_shift) + (c.y >> checker_shift) + (c.z >> checker_shift)) & 1) != 0) {
-        albedo = vec_at(mb + 3u);
+        albedo = vec_at(mb + 1u);
       }
     }
     ivec3 r = reflect_dir(d, n);
@@ -304,7 +306,7 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
 }
 
 uint render_pixel(uint px, uint py) {
-  ivec3 eye = vec_at(8u), forward = vec_at(11u), right = vec_at(14u), up = vec_at(17u);
+  ivec3 eye = vec_at(2u), forward = vec_at(3u), right = vec_at(4u), up = vec_at(5u);
   uvec3 sum = uvec3(0u);
   uint samples = min(pc.samples, MAX_SAMPLES);
   int64_t w = int64_t(pc.frame_width), hgt = int64_t(pc.frame_height);
@@ -316,7 +318,7 @@ uint render_pixel(uint px, uint py) {
     int sy = int(div_signed((hgt << 16) - 2l * ((int64_t(py) << 16) + jy), hgt));
     ivec3 d = forward + vscale(right, sx) + vscale(up, sy);
     int len = length_q(d);
-    ivec3 c = len == 0 ? vec_at(23u) : trace_path(eye, scale_to_unit(d, len));
+    ivec3 c = len == 0 ? vec_at(7u) : trace_path(eye, scale_to_unit(d, len));
     sum += uvec3(clamp(c, ivec3(0), ivec3(ONE)));
   }
   uint rgba = 0xFF000000u;

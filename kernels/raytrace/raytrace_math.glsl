@@ -53,10 +53,10 @@ int length_q(ivec3 v) { return int(isqrt64(uint64_t(dot64(v, v)))); }
 
 ivec3 reflect_dir(ivec3 d, ivec3 n) { return d - vscale(n, dotq(d, n) * 2); }
 
-int64_t inv_component(int d) {
-  if (d == 0) return 1l << 32;
-  int64_t mag = (1l << 32) / (d < 0 ? -int64_t(d) : int64_t(d));
-  return d < 0 ? -mag : mag;
+int inv_component(int d) {
+  uint mag = d == 0 ? 1u : (d < 0 ? 0u - uint(d) : uint(d));
+  uint inv = min((1u << 31) / mag, 0x7FFFFFFFu);
+  return d < 0 ? -int(inv) : int(inv);
 }
 
 uint hash32(uint x) {

@@ -18,7 +18,7 @@ enum Kind { kNone = 0, kSphere = 1, kPlane = 2, kTriangle = 3 };
 
 struct Ray {
   Vec3 o, d;
-  int64_t inv[3];
+  int32_t inv[3];
 };
 
 Ray make_ray(Vec3 o, Vec3 d) {
@@ -93,8 +93,8 @@ bool hit_box(const BvhNode& n, const Ray& ray, int32_t tmax, int32_t& tnear) {
   const int32_t o[3] = {ray.o.x, ray.o.y, ray.o.z};
   int64_t tn = INT64_MIN, tf = INT64_MAX;
   for (int a = 0; a < 3; ++a) {
-    const int64_t t0 = ((int64_t{lo[a]} - o[a]) * ray.inv[a]) >> 16;
-    const int64_t t1 = ((int64_t{hi[a]} - o[a]) * ray.inv[a]) >> 16;
+    const int64_t t0 = (int64_t{lo[a] - o[a]} * ray.inv[a]) >> 15;
+    const int64_t t1 = (int64_t{hi[a] - o[a]} * ray.inv[a]) >> 15;
     tn = std::max(tn, std::min(t0, t1));
     tf = std::min(tf, std::max(t0, t1));
   }

@@ -16,6 +16,10 @@ class Writer {
     i32(v.y);
     i32(v.z);
   }
+  void quad(Vec3 v, uint32_t w) {
+    vec(v);
+    u32(w);
+  }
   Bytes take() { return std::move(out_); }
 
  private:
@@ -40,10 +44,19 @@ class Reader {
     v.z = i32();
     return v;
   }
+  // A vector followed by a padding word.
+  Vec3 quad0() {
+    const Vec3 v = vec();
+    zero();
+    return v;
+  }
+  void zero() { bad_padding_ = bad_padding_ || u32() != 0; }
+  bool bad_padding() const { return bad_padding_; }
 
  private:
   ByteView blob_;
   size_t pos_ = 0;
+  bool bad_padding_ = false;
 };
 
 std::string q(int32_t v) { return std::to_string(v) + "/65536"; }
@@ -213,37 +226,32 @@ Bytes serialize_scene(const Scene& s) {
   }
   for (Vec3 v : {s.camera.eye, s.camera.forward, s.camera.right, s.camera.up, s.sky_top,
                  s.sky_horizon, s.ambient}) {
-    w.vec(v);
-  }
-  for (uint32_t i = 29; i < kHeaderWords; ++i) w.u32(0);
-  for (const auto& m : s.materials) {
-    w.vec(m.albedo);
-    w.vec(m.albedo2);
-    for (int32_t v : {m.specular, m.shininess_log2, m.reflectivity, m.checker_shift}) w.i32(v);
-  }
-  for (const auto& sp : s.spheres) {
-    w.vec(sp.center);
-    w.i32(sp.radius);
-    w.u32(sp.material);
-  }
-  for (const auto& p : s.planes) {
-    w.vec(p.normal);
-    w.i32(p.offset);
-    w.u32(p.material);
-  }
-  for (const auto& t : s.triangles) {
-    for (Vec3 v : {t.v0, t.v1, t.v2, t.normal}) w.vec(v);
-    w.u32(t.material);
+    w.quad(v, 0);
   }
   for (const auto& node : s.nodes) {
-    w.vec(node.min);
-    w.vec(node.max);
-    w.u32(node.first);
-    w.u32(node.count);
+    w.quad(node.min, node.first);
+    w.quad(node.max, node.count);
+  }
+  for (const auto& t : s.triangles) {
+    w.quad(t.v0, t.material);
+    for (Vec3 v : {t.v1, t.v2, t.normal}) w.quad(v, 0);
+  }
+  for (const auto& m : s.materials) {
+    w.quad(m.albedo, static_cast<uint32_t>(m.specular));
+    w.quad(m.albedo2, static_cast<uint32_t>(m.shininess_log2));
+    w.quad({m.reflectivity, m.checker_shift, 0}, 0);
+  }
+  for (const auto& sp : s.spheres) {
+    w.quad(sp.center, static_cast<uint32_t>(sp.radius));
+    w.quad({static_cast<int32_t>(sp.material), 0, 0}, 0);
+  }
+  for (const auto& p : s.planes) {
+    w.quad(p.normal, static_cast<uint32_t>(p.offset));
+    w.quad({static_cast<int32_t>(p.material), 0, 0}, 0);
   }
   for (const auto& l : s.lights) {
-    w.vec(l.position);
-    w.vec(l.intensity);
+    w.quad(l.position, 0);
+    w.quad(l.intensity, 0);
   }
   return w.take();
 }
@@ -257,7 +265,8 @@ Result<Scene> parse_scene(ByteView blob) {
   if (r.u32() != kSceneMagic) return invalid_argument("scene: bad magic (not a P2RT scene)");
   const uint32_t version = r.u32();
   if (version != kSceneVersion) {
-    return invalid_argument("scene: version " + std::to_string(version) + " is not supported (this build reads version " +
+    return invalid_argument("scene: version " + std::to_string(version) +
+                            " is not supported (this build reads version " +
                             std::to_string(kSceneVersion) + ")");
   }
   const uint32_t nm = r.u32(), ns = r.u32(), np = r.u32(), nt = r.u32(), nn = r.u32(), nl = r.u32();
@@ -267,40 +276,72 @@ Result<Scene> parse_scene(ByteView blob) {
   P2C2R_RETURN_IF_ERROR(check_count("triangle", nt, 0, kMaxTriangles));
   P2C2R_RETURN_IF_ERROR(check_count("BVH node", nn, 0, kMaxNodes));
   P2C2R_RETURN_IF_ERROR(check_count("light", nl, 0, kMaxLights));
-  const uint64_t words = uint64_t{kHeaderWords} + uint64_t{nm} * kMaterialWords + uint64_t{ns} * kSphereWords +
-                         uint64_t{np} * kPlaneWords + uint64_t{nt} * kTriangleWords + uint64_t{nn} * kNodeWords +
+  const uint64_t words = uint64_t{kHeaderWords} + uint64_t{nm} * kMaterialWords +
+                         uint64_t{ns} * kSphereWords + uint64_t{np} * kPlaneWords +
+                         uint64_t{nt} * kTriangleWords + uint64_t{nn} * kNodeWords +
                          uint64_t{nl} * kLightWords;
   if (blob.size() != words * 4) {
-    return invalid_argument("scene: " + std::to_string(blob.size()) + " bytes, but its counts need " +
-                            std::to_string(words * 4));
+    return invalid_argument("scene: " + std::to_string(blob.size()) +
+                            " bytes, but its counts need " + std::to_string(words * 4));
   }
   Scene s;
-  s.camera = {r.vec(), r.vec(), r.vec(), r.vec()};
-  s.sky_top = r.vec();
-  s.sky_horizon = r.vec();
-  s.ambient = r.vec();
-  for (uint32_t i = 29; i < kHeaderWords; ++i) {
-    if (r.u32() != 0) return invalid_argument("scene: reserved header word " + std::to_string(i) + " is not 0");
+  s.camera.eye = r.quad0();
+  s.camera.forward = r.quad0();
+  s.camera.right = r.quad0();
+  s.camera.up = r.quad0();
+  s.sky_top = r.quad0();
+  s.sky_horizon = r.quad0();
+  s.ambient = r.quad0();
+  s.nodes.resize(nn);
+  for (auto& node : s.nodes) {
+    node.min = r.vec();
+    node.first = r.u32();
+    node.max = r.vec();
+    node.count = r.u32();
+  }
+  s.triangles.resize(nt);
+  for (auto& t : s.triangles) {
+    t.v0 = r.vec();
+    t.material = r.u32();
+    t.v1 = r.quad0();
+    t.v2 = r.quad0();
+    t.normal = r.quad0();
   }
   s.materials.resize(nm);
   for (auto& m : s.materials) {
     m.albedo = r.vec();
-    m.albedo2 = r.vec();
     m.specular = r.i32();
+    m.albedo2 = r.vec();
     m.shininess_log2 = r.i32();
     m.reflectivity = r.i32();
     m.checker_shift = r.i32();
+    r.zero();
+    r.zero();
   }
   s.spheres.resize(ns);
-  for (auto& sp : s.spheres) sp = {r.vec(), r.i32(), r.u32()};
+  for (auto& sp : s.spheres) {
+    sp.center = r.vec();
+    sp.radius = r.i32();
+    sp.material = r.u32();
+    r.zero();
+    r.zero();
+    r.zero();
+  }
   s.planes.resize(np);
-  for (auto& p : s.planes) p = {r.vec(), r.i32(), r.u32()};
-  s.triangles.resize(nt);
-  for (auto& t : s.triangles) t = {r.vec(), r.vec(), r.vec(), r.vec(), r.u32()};
-  s.nodes.resize(nn);
-  for (auto& node : s.nodes) node = {r.vec(), r.vec(), r.u32(), r.u32()};
+  for (auto& p : s.planes) {
+    p.normal = r.vec();
+    p.offset = r.i32();
+    p.material = r.u32();
+    r.zero();
+    r.zero();
+    r.zero();
+  }
   s.lights.resize(nl);
-  for (auto& l : s.lights) l = {r.vec(), r.vec()};
+  for (auto& l : s.lights) {
+    l.position = r.quad0();
+    l.intensity = r.quad0();
+  }
+  if (r.bad_padding()) return invalid_argument("scene: a padding word is not 0");
 
   P2C2R_RETURN_IF_ERROR(check_header(s));
   P2C2R_RETURN_IF_ERROR(check_materials(s));

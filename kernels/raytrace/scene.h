@@ -20,13 +20,16 @@ constexpr uint32_t kSceneMagic = 0x54523250;  // "P2RT" little-endian
 constexpr uint32_t kSceneVersion = 1;
 
 // Word counts of the header and of each record (all words are 32-bit LE).
-constexpr uint32_t kHeaderWords = 32;
-constexpr uint32_t kMaterialWords = 10;
-constexpr uint32_t kSphereWords = 5;
-constexpr uint32_t kPlaneWords = 5;
-constexpr uint32_t kTriangleWords = 13;
+// Every record is a whole number of 16-byte quads, so the shader reads it
+// with ivec4 loads; sections follow the header in the order nodes, triangles,
+// materials, spheres, planes, lights. Padding words must be 0.
+constexpr uint32_t kHeaderWords = 36;
 constexpr uint32_t kNodeWords = 8;
-constexpr uint32_t kLightWords = 6;
+constexpr uint32_t kTriangleWords = 16;
+constexpr uint32_t kMaterialWords = 12;
+constexpr uint32_t kSphereWords = 8;
+constexpr uint32_t kPlaneWords = 8;
+constexpr uint32_t kLightWords = 8;
 
 // Limits; the shader bounds its loops with the same numbers.
 constexpr uint32_t kMaxMaterials = 64;
