@@ -13,6 +13,6 @@ namespace p2c2r::kernels::raytrace {
 // Boxes are padded by 1/1024 so that flat boxes do not lose hits to rounding.
 void build_bvh(Scene& scene);
 
-constexpr uint32_t kBuildLeafTriangles = 4;
+constexpr uint32_t kBuildLeafTriangles = 8;
 
 }  // namespace p2c2r::kernels::raytrace
