@@ -138,7 +138,11 @@ int run_executor(const ExecutorOptions& options) {
         reply = error_reply(permission_denied("test probes are disabled (executor not started with --allow-test-probes)"));
       } else if (!header.contains("probe") || !header["probe"].is_string()) {
         reply = error_reply(invalid_argument("probe frame lacks a string \"probe\""));
-      } else if (Status s = run_test_probe(header["probe"].get<std::string>()); !s.ok()) {
+      } else if (Status s = run_test_probe(header["probe"].get<std::string>(),
+                                           header.contains("argument") && header["argument"].is_string()
+                                               ? header["argument"].get<std::string>()
+                                               : std::string());
+                 !s.ok()) {
         reply = error_reply(s);
       } else {
         reply.header = {{"type", "result"}, {"status", "ok"}};

@@ -9,7 +9,8 @@
 // Kernel::resolve_params and check_inputs, and every shader passes SPIR-V
 // validation and the interface check inside Device::run.
 //
-// Test probes (socket, open_write, exec, memory, spin) deliberately attempt
+// Test probes (socket, open_write, exec, memory, read, unfiltered_thread,
+// spin) deliberately attempt
 // what the sandbox forbids. They are honoured only when the executor was
 // started with --allow-test-probes (ExecutorOptions::allow_test_probes);
 // otherwise a probe frame gets a permission-denied error. Production code
@@ -37,6 +38,6 @@ int run_executor(const ExecutorOptions& options);
 // Runs one test probe by name; ok means the forbidden action SUCCEEDED (the
 // sandbox leaked), an error says how it was refused. Only run_executor calls
 // it, and only with allow_test_probes.
-Status run_test_probe(const std::string& probe);
+Status run_test_probe(const std::string& probe, const std::string& argument);
 
 }  // namespace p2c2r::sandbox

@@ -256,10 +256,11 @@ Result<UnitOutcome> Supervisor::run(const Unit& unit) {
   return outcome;
 }
 
-Status Supervisor::run_test_probe(const std::string& probe, std::chrono::milliseconds deadline) {
+Status Supervisor::run_test_probe(const std::string& probe, std::chrono::milliseconds deadline,
+                                  const std::string& argument) {
   std::lock_guard lock(mutex_);
   Frame request;
-  request.header = {{"type", "probe"}, {"probe", probe}};
+  request.header = {{"type", "probe"}, {"probe", probe}, {"argument", argument}};
   return exchange_locked(request, deadline).status();
 }
 

@@ -83,7 +83,8 @@ class Supervisor {
 
   // Test only (needs allow_test_probes): asks the executor to attempt a
   // forbidden action. Ok means the action succeeded, i.e. the sandbox leaked.
-  Status run_test_probe(const std::string& probe, std::chrono::milliseconds deadline);
+  Status run_test_probe(const std::string& probe, std::chrono::milliseconds deadline,
+                        const std::string& argument = "");
 
   // What the current (or last) executor reported about its lock-down.
   Protections protections() const;

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "kernels/registry.h"
 
 namespace p2c2r::sandbox {
@@ -25,7 +27,6 @@ SupervisorOptions test_options(bool probes = true) {
   SupervisorOptions options;
   options.binary = P2C2R_BINARY;
   options.allow_test_probes = probes;
-  options.address_space_bytes = 4ull << 30;  // below the default, so the memory probe ends sooner
   return options;
 }
 
@@ -126,11 +127,37 @@ TEST(SupervisorTest, ExceedingTheMemoryLimitFails) {
   GTEST_SKIP() << "RLIMIT_AS is not applied under AddressSanitizer (its shadow memory needs terabytes of "
                   "address space); see docs/security.md";
 #endif
-  Supervisor supervisor(test_options());
+  SupervisorOptions options = test_options();
+  options.address_space_bytes = 2ull << 30;  // enough for lavapipe, small enough to exhaust quickly
+  Supervisor supervisor(options);
   const Status probe = supervisor.run_test_probe("memory", 120s);
   EXPECT_FALSE(probe.ok());
   EXPECT_THAT(probe.to_string(), HasSubstr("resource exhausted")) << probe.to_string();
   expect_peak_unit_runs(supervisor);
+}
+
+TEST(SupervisorTest, ReadingOutsideTheVulkanPathsFailsUnderLandlock) {
+  Supervisor supervisor(test_options());
+  ASSERT_TRUE(supervisor.start().ok());
+  if (supervisor.protections().landlock.rfind("on", 0) != 0) {
+    GTEST_SKIP() << "Landlock is not available here: " << supervisor.protections().landlock;
+  }
+  const Status own_source = supervisor.run_test_probe("read", 60s, P2C2R_SOURCE_DIR "/CMakeLists.txt");
+  EXPECT_EQ(own_source.code(), Code::kPermissionDenied) << own_source.to_string();
+  EXPECT_THAT(own_source.message(), HasSubstr("Permission denied"));
+  // What the driver needs stays readable.
+  EXPECT_TRUE(supervisor.run_test_probe("read", 60s, "/usr/share/vulkan").ok());
+}
+
+TEST(SupervisorTest, EveryExecutorThreadRunsUnderSeccomp) {
+  Supervisor supervisor(test_options());
+  expect_peak_unit_runs(supervisor);  // so the driver's worker threads exist
+  const Status probe = supervisor.run_test_probe("unfiltered_thread", 60s);
+  EXPECT_EQ(probe.code(), Code::kPermissionDenied) << probe.to_string();
+  EXPECT_THAT(probe.message(), HasSubstr("threads run under the seccomp filter"));
+  int threads = 0;
+  ASSERT_EQ(std::sscanf(probe.message().c_str(), "all %d threads", &threads), 1);
+  EXPECT_GT(threads, 1) << "lavapipe's worker threads should exist by now";
 }
 
 TEST(SupervisorTest, HungUnitIsKilledAtDeadlineAndNextUnitRunsOnANewExecutor) {
