@@ -10,7 +10,7 @@
 // validation and the interface check inside Device::run.
 //
 // Test probes (socket, open_write, exec, memory, read, unfiltered_thread,
-// spin) deliberately attempt
+// spin, crash) deliberately attempt
 // what the sandbox forbids. They are honoured only when the executor was
 // started with --allow-test-probes (ExecutorOptions::allow_test_probes);
 // otherwise a probe frame gets a permission-denied error. Production code

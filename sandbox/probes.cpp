@@ -2,6 +2,7 @@
 // through an executor started with --allow-test-probes (see executor.h).
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -110,8 +111,9 @@ Status run_test_probe(const std::string& probe, const std::string& argument) {
   if (probe == "read") return probe_read(argument);
   if (probe == "unfiltered_thread") return probe_unfiltered_thread();
   if (probe == "spin") probe_spin();
+  if (probe == "crash") raise(SIGSEGV);
   return invalid_argument("unknown test probe '" + probe +
-                          "' (socket, open_write, exec, memory, read, unfiltered_thread, spin)");
+                          "' (socket, open_write, exec, memory, read, unfiltered_thread, spin, crash)");
 }
 
 }  // namespace p2c2r::sandbox

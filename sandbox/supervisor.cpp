@@ -185,8 +185,7 @@ Status Supervisor::death_reason_locked(const std::string& context) {
   // sent garbage) is ended here.
   if (channel_ >= 0) ::close(channel_);
   channel_ = -1;
-  const pid_t pid = pid_;
-  pid_ = -1;
+  const pid_t pid = pid_.exchange(-1);
   if (pid <= 0) return internal_error(context + ": no executor");
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -200,6 +199,11 @@ Status Supervisor::death_reason_locked(const std::string& context) {
 }
 
 Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseconds deadline) {
+  // An executor that died while idle is replaced; that death is no unit's fault.
+  if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    pid_ = -1;
+    kill_locked();
+  }
   if (pid_ > 0 && options_.cpu_seconds > 0 && executor_cpu_seconds_ > options_.cpu_seconds / 2.0) kill_locked();
   if (pid_ <= 0) P2C2R_RETURN_IF_ERROR(start_locked());
   const uint64_t id = next_id_++;

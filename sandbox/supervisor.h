@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -91,6 +92,8 @@ class Supervisor {
   std::string device_name() const;
   // How many executors were started so far.
   uint64_t executor_starts() const;
+  // The running executor's pid, or -1; readable while a unit runs.
+  pid_t executor_pid() const { return pid_.load(); }
 
  private:
   Status start_locked();
@@ -102,7 +105,7 @@ class Supervisor {
 
   const SupervisorOptions options_;
   mutable std::mutex mutex_;
-  pid_t pid_ = -1;
+  std::atomic<pid_t> pid_{-1};
   int channel_ = -1;
   double executor_cpu_seconds_ = 0;
   uint64_t next_id_ = 1;

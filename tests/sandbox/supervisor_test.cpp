@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <thread>
 
 #include "kernels/registry.h"
 
@@ -167,6 +170,39 @@ TEST(SupervisorTest, HungUnitIsKilledAtDeadlineAndNextUnitRunsOnANewExecutor) {
   EXPECT_EQ(probe.code(), Code::kDeadlineExceeded) << probe.to_string();
   expect_peak_unit_runs(supervisor);
   EXPECT_EQ(supervisor.executor_starts(), 2u);
+}
+
+TEST(SupervisorTest, CrashDuringAUnitIsReportedWithItsSignal) {
+  Supervisor supervisor(test_options());
+  const Status probe = supervisor.run_test_probe("crash", 60s);
+  EXPECT_EQ(probe.code(), Code::kInternal) << probe.to_string();
+  EXPECT_THAT(probe.message(), HasSubstr("killed by signal 11"));
+  expect_peak_unit_runs(supervisor);
+  EXPECT_EQ(supervisor.executor_starts(), 2u);
+}
+
+// Waits (bounded) until `pid` is a zombie: dead, not yet reaped.
+bool wait_until_dead(pid_t pid) {
+  for (int i = 0; i < 1000000; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto close_paren = text.rfind(')');
+    if (close_paren != std::string::npos && text.size() > close_paren + 2 && text[close_paren + 2] == 'Z') return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+TEST(SupervisorTest, ExecutorThatDiedWhileIdleIsReplacedWithoutFailingTheNextUnit) {
+  Supervisor supervisor(test_options(false));
+  ASSERT_TRUE(supervisor.start().ok());
+  const pid_t first = supervisor.executor_pid();
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_until_dead(first));
+  expect_peak_unit_runs(supervisor);
+  EXPECT_EQ(supervisor.executor_starts(), 2u);
+  EXPECT_NE(supervisor.executor_pid(), first);
 }
 
 TEST(SupervisorTest, ProbesAreRefusedWithoutTheTestFlag) {
