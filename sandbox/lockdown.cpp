@@ -170,7 +170,12 @@ Status finish_lockdown(const LockdownOptions& options, Protections& protections)
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_NOFILE, "nofile", options.max_open_files, limits));
   if (options.cpu_seconds > 0) P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_CPU, "cpu", options.cpu_seconds, limits));
   if (options.address_space_bytes > 0) {
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer's shadow memory already takes terabytes of address space.
+    limits += ", as=not applied (AddressSanitizer build)";
+#else
     P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_AS, "as", options.address_space_bytes, limits));
+#endif
   }
   protections.rlimits = "on: " + limits;
 

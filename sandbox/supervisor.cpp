@@ -37,10 +37,12 @@ std::vector<std::string> executor_environment() {
   }
   env.push_back("MESA_SHADER_CACHE_DISABLE=true");
 #if defined(__SANITIZE_ADDRESS__)
-  // LeakSanitizer's exit-time check forks a tracer and ptraces, which the
-  // seccomp filter kills; leaks are checked in the unsandboxed tests instead.
+  // LeakSanitizer's exit-time check and the external symbolizer fork (and
+  // LSan ptraces), which the seccomp filter kills; leaks are checked in the
+  // unsandboxed tests instead, and reports carry raw addresses.
   const char* asan = std::getenv("ASAN_OPTIONS");
-  env.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") + "detect_leaks=0");
+  env.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                "detect_leaks=0:symbolize=0");
 #endif
   return env;
 }
