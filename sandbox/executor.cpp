@@ -24,7 +24,8 @@ double cpu_seconds_used() {
 // Field readers that refuse wrong types instead of throwing.
 template <typename T>
 Result<T> field(const nlohmann::json& header, const char* name) {
-  if (!header.contains(name)) return invalid_argument(std::string("unit frame lacks \"") + name + "\"");
+  if (!header.contains(name))
+    return invalid_argument(std::string("unit frame lacks \"") + name + "\"");
   const auto& v = header[name];
   if constexpr (std::is_same_v<T, std::string>) {
     if (v.is_string()) return v.get<std::string>();
@@ -34,15 +35,18 @@ Result<T> field(const nlohmann::json& header, const char* name) {
       if (u <= std::numeric_limits<T>::max()) return static_cast<T>(u);
     }
   }
-  return invalid_argument(std::string("unit frame field \"") + name + "\" has the wrong type or range");
+  return invalid_argument(std::string("unit frame field \"") + name +
+                          "\" has the wrong type or range");
 }
 
 Result<std::map<std::string, int64_t>> params_field(const nlohmann::json& header) {
   std::map<std::string, int64_t> out;
   if (!header.contains("params")) return out;
-  if (!header["params"].is_object()) return invalid_argument("unit frame \"params\" is not an object");
+  if (!header["params"].is_object())
+    return invalid_argument("unit frame \"params\" is not an object");
   for (const auto& [name, value] : header["params"].items()) {
-    if (!value.is_number_integer()) return invalid_argument("unit parameter " + name + " is not an integer");
+    if (!value.is_number_integer())
+      return invalid_argument("unit parameter " + name + " is not an integer");
     out[name] = value.get<int64_t>();
   }
   return out;
@@ -58,12 +62,14 @@ Result<Frame> run_unit(runtime::Device& device, const kernels::Registry& registr
   P2C2R_ASSIGN_OR_RETURN(auto given, params_field(h));
   P2C2R_ASSIGN_OR_RETURN(const kernels::Kernel* kernel, registry.find(name));
   if (kernel->version() != version) {
-    return failed_precondition("kernel " + name + " is version " + std::to_string(kernel->version()) +
+    return failed_precondition("kernel " + name + " is version " +
+                               std::to_string(kernel->version()) +
                                " here, the unit wants version " + std::to_string(version));
   }
   P2C2R_ASSIGN_OR_RETURN(kernels::Params params, kernel->resolve_params(seed, given));
   if (request.blobs.size() != kernel->input_names().size()) {
-    return invalid_argument("kernel " + name + " takes " + std::to_string(kernel->input_names().size()) +
+    return invalid_argument("kernel " + name + " takes " +
+                            std::to_string(kernel->input_names().size()) +
                             " inputs, the unit has " + std::to_string(request.blobs.size()));
   }
   // execute_unit runs check_inputs first; Device::run validates every shader.
@@ -112,17 +118,22 @@ int run_executor(const ExecutorOptions& options) {
   const kernels::Registry registry = kernels::builtin_registry();
   // No pipeline cache on disk: nothing is writable from here.
   auto device = runtime::open_device(options.device, {}, {.pipeline_cache_dir = ""});
-  if (!device.ok()) return start_failed(channel, device.status().with_context("opening the Vulkan device"));
-  if (Status s = finish_lockdown(options.lockdown, protections); !s.ok()) return start_failed(channel, s);
+  if (!device.ok())
+    return start_failed(channel, device.status().with_context("opening the Vulkan device"));
+  if (Status s = finish_lockdown(options.lockdown, protections); !s.ok())
+    return start_failed(channel, s);
 
   Frame hello;
-  hello.header = {{"type", "hello"}, {"device", (*device)->info().name}, {"protections", protections.to_json()}};
+  hello.header = {{"type", "hello"},
+                  {"device", (*device)->info().name},
+                  {"protections", protections.to_json()}};
   if (!write_frame(channel, hello, {}, OnClosedPeer::kSigpipe).ok()) return 1;
 
   for (;;) {
     auto request = read_frame(channel);
     if (!request.ok()) {
-      if (request.status().code() == Code::kUnavailable) return 0;  // the supervisor closed the channel
+      if (request.status().code() == Code::kUnavailable)
+        return 0;  // the supervisor closed the channel
       // A malformed frame leaves the stream unsynchronised: say why, then stop.
       (void)write_frame(channel, error_reply(request.status()), {}, OnClosedPeer::kSigpipe);
       return 1;
@@ -135,13 +146,15 @@ int run_executor(const ExecutorOptions& options) {
       reply = result.ok() ? std::move(*result) : error_reply(result.status());
     } else if (type == "probe") {
       if (!options.allow_test_probes) {
-        reply = error_reply(permission_denied("test probes are disabled (executor not started with --allow-test-probes)"));
+        reply = error_reply(permission_denied(
+            "test probes are disabled (executor not started with --allow-test-probes)"));
       } else if (!header.contains("probe") || !header["probe"].is_string()) {
         reply = error_reply(invalid_argument("probe frame lacks a string \"probe\""));
-      } else if (Status s = run_test_probe(header["probe"].get<std::string>(),
-                                           header.contains("argument") && header["argument"].is_string()
-                                               ? header["argument"].get<std::string>()
-                                               : std::string());
+      } else if (Status s =
+                     run_test_probe(header["probe"].get<std::string>(),
+                                    header.contains("argument") && header["argument"].is_string()
+                                        ? header["argument"].get<std::string>()
+                                        : std::string());
                  !s.ok()) {
         reply = error_reply(s);
       } else {

@@ -53,14 +53,10 @@ struct PathRule {
   uint64_t rights;
 };
 constexpr PathRule kPathRules[] = {
-    {"/usr", kReadRights},
-    {"/lib", kReadRights},
-    {"/lib64", kReadRights},
-    {"/etc", kReadRights},
-    {"/sys/devices", kReadRights},
-    {"/sys/dev", kReadRights},
-    {"/proc/self", kReadRights},
-    {"/dev/dri", kReadRights | LANDLOCK_ACCESS_FS_WRITE_FILE},
+    {"/usr", kReadRights},         {"/lib", kReadRights},
+    {"/lib64", kReadRights},       {"/etc", kReadRights},
+    {"/sys/devices", kReadRights}, {"/sys/dev", kReadRights},
+    {"/proc/self", kReadRights},   {"/dev/dri", kReadRights | LANDLOCK_ACCESS_FS_WRITE_FILE},
 };
 
 // Every right of this ABI version is "handled", so anything not granted above
@@ -73,8 +69,10 @@ uint64_t handled_rights(int abi) {
 }
 
 std::string apply_landlock() {
-  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi < 0) return "unavailable: " + errno_text("landlock_create_ruleset") + " (kernel without Landlock)";
+  const long abi =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi < 0)
+    return "unavailable: " + errno_text("landlock_create_ruleset") + " (kernel without Landlock)";
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled_rights(static_cast<int>(abi));
   Fd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
@@ -86,7 +84,8 @@ std::string apply_landlock() {
     landlock_path_beneath_attr beneath{};
     beneath.allowed_access = rule.rights & attr.handled_access_fs;
     beneath.parent_fd = dir.get();
-    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0) {
+    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) !=
+        0) {
       return "unavailable: " + errno_text("landlock_add_rule");
     }
     granted += std::string(granted.empty() ? "" : " ") + rule.path;
@@ -94,12 +93,14 @@ std::string apply_landlock() {
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
     return "unavailable: " + errno_text("landlock_restrict_self");
   }
-  return "on: ABI " + std::to_string(abi) + ", read-only " + granted + " (render nodes read-write), nothing else";
+  return "on: ABI " + std::to_string(abi) + ", read-only " + granted +
+         " (render nodes read-write), nothing else";
 }
 
 Status set_limit(int resource, const char* name, rlim_t value, std::string& summary) {
   const rlimit limit{value, value};
-  if (setrlimit(resource, &limit) != 0) return internal_error(errno_text((std::string("setrlimit ") + name).c_str()));
+  if (setrlimit(resource, &limit) != 0)
+    return internal_error(errno_text((std::string("setrlimit ") + name).c_str()));
   summary += std::string(summary.empty() ? "" : ", ") + name + "=" +
              (value == RLIM_INFINITY ? std::string("unlimited") : std::to_string(value));
   return Status::Ok();
@@ -108,18 +109,22 @@ Status set_limit(int resource, const char* name, rlim_t value, std::string& summ
 }  // namespace
 
 nlohmann::json Protections::to_json() const {
-  return {{"fds", fds},           {"network", network},         {"landlock", landlock},
-          {"no_new_privs", no_new_privs}, {"environment", environment}, {"rlimits", rlimits},
+  return {{"fds", fds},
+          {"network", network},
+          {"landlock", landlock},
+          {"no_new_privs", no_new_privs},
+          {"environment", environment},
+          {"rlimits", rlimits},
           {"seccomp", seccomp}};
 }
 
 Protections Protections::from_json(const nlohmann::json& j) {
   auto get = [&](const char* key) {
     return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                    : std::string("unknown");
+                                                                  : std::string("unknown");
   };
-  return {get("fds"), get("network"), get("landlock"), get("no_new_privs"), get("environment"),
-          get("rlimits"), get("seccomp")};
+  return {get("fds"),         get("network"), get("landlock"), get("no_new_privs"),
+          get("environment"), get("rlimits"), get("seccomp")};
 }
 
 Result<int> close_inherited_fds(int channel_fd, Protections& protections) {
@@ -149,7 +154,8 @@ void enter_network_namespace(Protections& protections) {
 }
 
 Status restrict_filesystem(Protections& protections) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return internal_error(errno_text("prctl(PR_SET_NO_NEW_PRIVS)"));
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return internal_error(errno_text("prctl(PR_SET_NO_NEW_PRIVS)"));
   protections.no_new_privs = "on";
   protections.landlock = apply_landlock();
   return Status::Ok();
@@ -168,9 +174,15 @@ Status finish_lockdown(const LockdownOptions& options, Protections& protections)
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_FSIZE, "fsize", 0, limits));
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_CORE, "core", 0, limits));
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_NOFILE, "nofile", options.max_open_files, limits));
-  if (options.cpu_seconds > 0) P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_CPU, "cpu", options.cpu_seconds, limits));
+  if (options.cpu_seconds > 0)
+    P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_CPU, "cpu", options.cpu_seconds, limits));
   if (options.address_space_bytes > 0) {
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer's shadow memory already takes terabytes of address space.
+    limits += ", as=not applied (AddressSanitizer build)";
+#else
     P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_AS, "as", options.address_space_bytes, limits));
+#endif
   }
   protections.rlimits = "on: " + limits;
 

@@ -19,7 +19,9 @@
 namespace p2c2r::sandbox {
 namespace {
 
-Status refused(const char* what) { return permission_denied(std::string(what) + ": " + std::strerror(errno)); }
+Status refused(const char* what) {
+  return permission_denied(std::string(what) + ": " + std::strerror(errno));
+}
 
 Status probe_socket() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -48,7 +50,8 @@ Status probe_exec() {
 Status probe_memory() {
   rlimit limit{};
   if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
-    return failed_precondition("memory probe: no address-space limit is set, refusing to exhaust the machine");
+    return failed_precondition(
+        "memory probe: no address-space limit is set, refusing to exhaust the machine");
   }
   constexpr size_t kStep = 64u << 20;
   std::vector<void*> mappings;
@@ -56,7 +59,8 @@ Status probe_memory() {
   for (uint64_t total = 0; total <= 2 * static_cast<uint64_t>(limit.rlim_cur); total += kStep) {
     void* p = mmap(nullptr, kStep, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-      status = resource_exhausted("mmap after " + std::to_string(total >> 20) + " MiB: " + std::strerror(errno));
+      status = resource_exhausted("mmap after " + std::to_string(total >> 20) +
+                                  " MiB: " + std::strerror(errno));
       break;
     }
     mappings.push_back(p);
@@ -93,7 +97,8 @@ Status probe_unfiltered_thread() {
   }
   closedir(tasks);
   if (!escaped.empty()) return Status::Ok();
-  return permission_denied("all " + std::to_string(threads) + " threads run under the seccomp filter");
+  return permission_denied("all " + std::to_string(threads) +
+                           " threads run under the seccomp filter");
 }
 
 [[noreturn]] void probe_spin() {
@@ -112,8 +117,9 @@ Status run_test_probe(const std::string& probe, const std::string& argument) {
   if (probe == "unfiltered_thread") return probe_unfiltered_thread();
   if (probe == "spin") probe_spin();
   if (probe == "crash") raise(SIGSEGV);
-  return invalid_argument("unknown test probe '" + probe +
-                          "' (socket, open_write, exec, memory, read, unfiltered_thread, spin, crash)");
+  return invalid_argument(
+      "unknown test probe '" + probe +
+      "' (socket, open_write, exec, memory, read, unfiltered_thread, spin, crash)");
 }
 
 }  // namespace p2c2r::sandbox

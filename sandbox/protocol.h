@@ -38,8 +38,8 @@ constexpr size_t kFramePrefixSize = 16;
 struct FrameLimits {
   uint32_t max_header_bytes = 64 * 1024;
   uint32_t max_blobs = 16;
-  uint64_t max_blob_bytes = 512ull << 20;   // one input or output
-  uint64_t max_total_bytes = 1024ull << 20; // all blobs of a frame together
+  uint64_t max_blob_bytes = 512ull << 20;    // one input or output
+  uint64_t max_total_bytes = 1024ull << 20;  // all blobs of a frame together
 };
 
 struct Frame {
@@ -67,8 +67,9 @@ Status write_frame(int fd, const Frame& frame, const FrameLimits& limits = {},
 // kDeadlineExceeded once it passes. A clean EOF before the first byte is
 // kUnavailable ("channel closed"); EOF inside a frame is kInvalidArgument
 // ("truncated frame").
-Result<Frame> read_frame(int fd, const FrameLimits& limits = {},
-                         std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+Result<Frame> read_frame(
+    int fd, const FrameLimits& limits = {},
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 // A non-ok Status as {"code": <int>, "message": ...} and back; an unknown or
 // malformed code reads as kInternal, never as ok.

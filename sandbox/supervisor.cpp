@@ -37,20 +37,26 @@ std::vector<std::string> executor_environment() {
   }
   env.push_back("MESA_SHADER_CACHE_DISABLE=true");
 #if defined(__SANITIZE_ADDRESS__)
-  // LeakSanitizer's exit-time check forks a tracer and ptraces, which the
-  // seccomp filter kills; leaks are checked in the unsandboxed tests instead.
+  // LeakSanitizer's exit-time check and the external symbolizer fork (and
+  // LSan ptraces), which the seccomp filter kills; leaks are checked in the
+  // unsandboxed tests instead, and reports carry raw addresses.
   const char* asan = std::getenv("ASAN_OPTIONS");
-  env.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") + "detect_leaks=0");
+  env.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                "detect_leaks=0:symbolize=0");
 #endif
   return env;
 }
 
 std::string signal_text(int sig) {
   switch (sig) {
-    case SIGSYS: return "killed by seccomp (SIGSYS): the executor made a forbidden system call";
-    case SIGXCPU: return "exceeded its CPU time limit (SIGXCPU)";
-    case SIGKILL: return "killed by SIGKILL (the out-of-memory killer or the CPU time hard limit)";
-    default: return std::string("killed by signal ") + std::to_string(sig) + " (" + strsignal(sig) + ")";
+    case SIGSYS:
+      return "killed by seccomp (SIGSYS): the executor made a forbidden system call";
+    case SIGXCPU:
+      return "exceeded its CPU time limit (SIGXCPU)";
+    case SIGKILL:
+      return "killed by SIGKILL (the out-of-memory killer or the CPU time hard limit)";
+    default:
+      return std::string("killed by signal ") + std::to_string(sig) + " (" + strsignal(sig) + ")";
   }
 }
 
@@ -113,9 +119,16 @@ Status Supervisor::start_locked() {
     child_end = fcntl(fds[1], F_DUPFD_CLOEXEC, 4);
     ::close(fds[1]);
   }
-  std::vector<std::string> args = {options_.binary, "executor", "--fd", "3", "--device", options_.device,
-                                   "--address-space-mb", std::to_string(options_.address_space_bytes >> 20),
-                                   "--cpu-seconds", std::to_string(options_.cpu_seconds)};
+  std::vector<std::string> args = {options_.binary,
+                                   "executor",
+                                   "--fd",
+                                   "3",
+                                   "--device",
+                                   options_.device,
+                                   "--address-space-mb",
+                                   std::to_string(options_.address_space_bytes >> 20),
+                                   "--cpu-seconds",
+                                   std::to_string(options_.cpu_seconds)};
   if (options_.allow_test_probes) args.push_back("--allow-test-probes");
   std::vector<std::string> env = executor_environment();
   std::vector<char*> argv, envp;
@@ -134,11 +147,13 @@ Status Supervisor::start_locked() {
   }
   posix_spawn_file_actions_adddup2(actions.get(), child_end, 3);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, options_.binary.c_str(), actions.get(), nullptr, argv.data(), envp.data());
+  const int rc =
+      posix_spawn(&pid, options_.binary.c_str(), actions.get(), nullptr, argv.data(), envp.data());
   ::close(child_end);
   if (rc != 0) {
     ::close(fds[0]);
-    return internal_error("cannot start the executor " + options_.binary + ": " + std::strerror(rc));
+    return internal_error("cannot start the executor " + options_.binary + ": " +
+                          std::strerror(rc));
   }
   pid_ = pid;
   channel_ = fds[0];
@@ -155,16 +170,20 @@ Status Supervisor::start_locked() {
   }
   const auto& h = hello->header;
   if (h["type"] == "fatal") {
-    const std::string message = h.contains("message") && h["message"].is_string() ? h["message"].get<std::string>() : "";
+    const std::string message =
+        h.contains("message") && h["message"].is_string() ? h["message"].get<std::string>() : "";
     kill_locked();
     return internal_error("the executor failed to start: " + message);
   }
   if (h["type"] != "hello") {
     kill_locked();
-    return internal_error("the executor sent a " + h["type"].get<std::string>() + " frame instead of hello");
+    return internal_error("the executor sent a " + h["type"].get<std::string>() +
+                          " frame instead of hello");
   }
-  protections_ = Protections::from_json(h.contains("protections") ? h["protections"] : nlohmann::json());
-  device_name_ = h.contains("device") && h["device"].is_string() ? h["device"].get<std::string>() : "";
+  protections_ =
+      Protections::from_json(h.contains("protections") ? h["protections"] : nlohmann::json());
+  device_name_ =
+      h.contains("device") && h["device"].is_string() ? h["device"].get<std::string>() : "";
   return Status::Ok();
 }
 
@@ -193,9 +212,11 @@ Status Supervisor::death_reason_locked(const std::string& context) {
     if (errno != EINTR) return internal_error(context + ": waitpid: " + std::strerror(errno));
   }
   if (WIFSIGNALED(status)) {
-    return Status(signal_code(WTERMSIG(status)), context + ": the executor was " + signal_text(WTERMSIG(status)));
+    return Status(signal_code(WTERMSIG(status)),
+                  context + ": the executor was " + signal_text(WTERMSIG(status)));
   }
-  return internal_error(context + ": the executor exited with status " + std::to_string(WEXITSTATUS(status)));
+  return internal_error(context + ": the executor exited with status " +
+                        std::to_string(WEXITSTATUS(status)));
 }
 
 Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseconds deadline) {
@@ -204,7 +225,8 @@ Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseco
     pid_ = -1;
     kill_locked();
   }
-  if (pid_ > 0 && options_.cpu_seconds > 0 && executor_cpu_seconds_ > options_.cpu_seconds / 2.0) kill_locked();
+  if (pid_ > 0 && options_.cpu_seconds > 0 && executor_cpu_seconds_ > options_.cpu_seconds / 2.0)
+    kill_locked();
   if (pid_ <= 0) P2C2R_RETURN_IF_ERROR(start_locked());
   const uint64_t id = next_id_++;
   request.header["id"] = id;
@@ -216,7 +238,8 @@ Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseco
   if (!reply.ok()) {
     if (reply.status().code() == Code::kDeadlineExceeded) {
       kill_locked();
-      return deadline_exceeded("the unit did not finish within its deadline of " + std::to_string(deadline.count()) +
+      return deadline_exceeded("the unit did not finish within its deadline of " +
+                               std::to_string(deadline.count()) +
                                " ms; the executor was killed and will be restarted");
     }
     if (reply.status().code() == Code::kUnavailable) return death_reason_locked("running the unit");
@@ -225,7 +248,8 @@ Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseco
     return bad.with_context("the executor sent a malformed frame and was killed");
   }
   const auto& h = reply->header;
-  if (h.contains("cpu_seconds") && h["cpu_seconds"].is_number()) executor_cpu_seconds_ = h["cpu_seconds"].get<double>();
+  if (h.contains("cpu_seconds") && h["cpu_seconds"].is_number())
+    executor_cpu_seconds_ = h["cpu_seconds"].get<double>();
   if (h["type"] != "result" || !h.contains("id") || h["id"] != id) {
     kill_locked();
     return internal_error("the executor answered out of turn; it was killed");
@@ -237,9 +261,12 @@ Result<Frame> Supervisor::exchange_locked(Frame& request, std::chrono::milliseco
 Result<UnitOutcome> Supervisor::run(const Unit& unit) {
   std::lock_guard lock(mutex_);
   Frame request;
-  request.header = {{"type", "unit"},          {"kernel", unit.kernel},
-                    {"version", unit.version}, {"seed", unit.seed},
-                    {"params", unit.params},   {"local_size", unit.local_size},
+  request.header = {{"type", "unit"},
+                    {"kernel", unit.kernel},
+                    {"version", unit.version},
+                    {"seed", unit.seed},
+                    {"params", unit.params},
+                    {"local_size", unit.local_size},
                     {"timeout_ms", unit.deadline.count()}};
   request.blobs = unit.inputs;
   P2C2R_ASSIGN_OR_RETURN(Frame reply, exchange_locked(request, unit.deadline));
@@ -253,7 +280,9 @@ Result<UnitOutcome> Supervisor::run(const Unit& unit) {
   if (outcome.digest.hex() != h["digest"].get<std::string>()) {
     return internal_error("the executor's digest does not match the output it sent");
   }
-  auto number = [&](const char* key) { return h.contains(key) && h[key].is_number() ? h[key].get<double>() : 0.0; };
+  auto number = [&](const char* key) {
+    return h.contains(key) && h[key].is_number() ? h[key].get<double>() : 0.0;
+  };
   outcome.stats.gpu_seconds = number("gpu_seconds");
   outcome.stats.wall_seconds = number("wall_seconds");
   outcome.stats.dispatches = static_cast<uint32_t>(number("dispatches"));

@@ -16,6 +16,7 @@ namespace {
 // threads, abort(), the sanitizers and GPU drivers (ioctl on the render node)
 // need. Anything else fails with ENOSYS — the answer glibc expects for a
 // system call the kernel lacks, so callers fall back (clone3 → clone).
+// clang-format off
 constexpr const char* kAllowed[] = {
     // memory
     "mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "mincore",
@@ -23,7 +24,7 @@ constexpr const char* kAllowed[] = {
     "futex", "futex_waitv", "set_robust_list", "get_robust_list", "rseq", "set_tid_address",
     "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_getscheduler",
     "membarrier", "exit", "exit_group", "restart_syscall",
-    // signals (kill/tgkill/tkill are limited to this process below)
+    // signals (kill and tgkill are limited to this process below)
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait",
     // already-open descriptors: the channel, stdio, the driver's files
     "read", "readv", "pread64", "preadv", "write", "writev", "close", "lseek", "fcntl", "dup",
@@ -40,23 +41,26 @@ constexpr const char* kAllowed[] = {
 // Forbidden outright: a unit that reaches these is hostile or broken, and
 // the executor dies with SIGSYS so the supervisor can say so.
 constexpr const char* kKilled[] = {
-    "socket",     "socketpair", "connect",  "bind",        "listen",  "accept",  "accept4",
-    "sendto",     "sendmsg",    "recvfrom", "recvmsg",     "execve",  "execveat", "ptrace",
-    "process_vm_readv", "process_vm_writev", "fork",    "vfork",   "unshare", "setns",
-    "mount",      "pivot_root", "chroot",   "bpf",         "perf_event_open", "userfaultfd",
-    "kexec_load", "init_module", "finit_module",
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "sendmsg",
+    "recvfrom", "recvmsg", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
+    "fork", "vfork", "unshare", "setns", "mount", "pivot_root", "chroot", "bpf", "perf_event_open",
+    "userfaultfd", "kexec_load", "init_module", "finit_module",
 };
+// clang-format on
 
 struct CtxDeleter {
   void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
 };
 using Ctx = std::unique_ptr<void, CtxDeleter>;
 
-Status add(scmp_filter_ctx ctx, uint32_t action, const char* name, std::initializer_list<scmp_arg_cmp> args = {}) {
+Status add(scmp_filter_ctx ctx, uint32_t action, const char* name,
+           std::initializer_list<scmp_arg_cmp> args = {}) {
   const int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return Status::Ok();  // this architecture has no such call
-  const int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(args.size()), args.begin());
-  if (rc != 0) return internal_error(std::string("seccomp rule for ") + name + ": " + std::strerror(-rc));
+  const int rc =
+      seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(args.size()), args.begin());
+  if (rc != 0)
+    return internal_error(std::string("seccomp rule for ") + name + ": " + std::strerror(-rc));
   return Status::Ok();
 }
 
@@ -66,18 +70,24 @@ Status add_rules(scmp_filter_ctx ctx) {
 
   // Opening for reading only; any write, create, truncate or append is EPERM.
   constexpr scmp_datum_t kWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND;
-  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ALLOW, "openat", {SCMP_A2(SCMP_CMP_MASKED_EQ, kWriteFlags, 0)}));
-  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ALLOW, "open", {SCMP_A1(SCMP_CMP_MASKED_EQ, kWriteFlags, 0)}));
+  P2C2R_RETURN_IF_ERROR(
+      add(ctx, SCMP_ACT_ALLOW, "openat", {SCMP_A2(SCMP_CMP_MASKED_EQ, kWriteFlags, 0)}));
+  P2C2R_RETURN_IF_ERROR(
+      add(ctx, SCMP_ACT_ALLOW, "open", {SCMP_A1(SCMP_CMP_MASKED_EQ, kWriteFlags, 0)}));
   for (scmp_datum_t flag : {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND}) {
-    P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "openat", {SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag)}));
-    P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "open", {SCMP_A1(SCMP_CMP_MASKED_EQ, flag, flag)}));
+    P2C2R_RETURN_IF_ERROR(
+        add(ctx, SCMP_ACT_ERRNO(EPERM), "openat", {SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag)}));
+    P2C2R_RETURN_IF_ERROR(
+        add(ctx, SCMP_ACT_ERRNO(EPERM), "open", {SCMP_A1(SCMP_CMP_MASKED_EQ, flag, flag)}));
   }
   P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "creat"));
   P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "openat2"));  // flags sit behind a pointer
 
   // New threads only: clone without CLONE_THREAD would be a fork.
-  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ALLOW, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}));
-  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_KILL_PROCESS, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)}));
+  P2C2R_RETURN_IF_ERROR(
+      add(ctx, SCMP_ACT_ALLOW, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}));
+  P2C2R_RETURN_IF_ERROR(
+      add(ctx, SCMP_ACT_KILL_PROCESS, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)}));
 
   // Reading limits, never raising them.
   P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ALLOW, "prlimit64", {SCMP_A2(SCMP_CMP_EQ, 0)}));
@@ -104,8 +114,9 @@ Result<std::string> load_seccomp_filter() {
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
     return internal_error(std::string("seccomp_load: ") + std::strerror(-rc));
   }
-  return std::string("on: allowlist; sockets, exec, ptrace, fork kill the process; opening for writing is EPERM; "
-                     "other calls ENOSYS");
+  return std::string(
+      "on: allowlist; sockets, exec, ptrace, fork kill the process; opening for writing is EPERM; "
+      "other calls ENOSYS");
 }
 
 }  // namespace p2c2r::sandbox::internal

@@ -28,10 +28,10 @@ class RawExecutor {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 7);
-    char* argv[] = {const_cast<char*>(P2C2R_BINARY), const_cast<char*>("executor"), const_cast<char*>("--fd"),
-                    const_cast<char*>("7"), nullptr};
-    char* envp[] = {const_cast<char*>("MESA_SHADER_CACHE_DISABLE=true"), const_cast<char*>("ASAN_OPTIONS=detect_leaks=0"),
-                    nullptr};
+    char* argv[] = {const_cast<char*>(P2C2R_BINARY), const_cast<char*>("executor"),
+                    const_cast<char*>("--fd"), const_cast<char*>("7"), nullptr};
+    char* envp[] = {const_cast<char*>("MESA_SHADER_CACHE_DISABLE=true"),
+                    const_cast<char*>("ASAN_OPTIONS=detect_leaks=0"), nullptr};
     EXPECT_EQ(posix_spawn(&pid_, P2C2R_BINARY, &actions, nullptr, argv, envp), 0);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
@@ -45,7 +45,9 @@ class RawExecutor {
     }
   }
   int channel() const { return channel_; }
-  Result<Frame> read() { return read_frame(channel_, {}, std::chrono::steady_clock::now() + std::chrono::seconds(60)); }
+  Result<Frame> read() {
+    return read_frame(channel_, {}, std::chrono::steady_clock::now() + std::chrono::seconds(60));
+  }
   // Waits for the executor to exit; its exit code, or 128 + signal.
   int wait() {
     int status = 0;
@@ -87,8 +89,14 @@ TEST(ExecutorTest, UnitWithWrongFieldTypesIsAnErrorAndTheExecutorGoesOn) {
   for (const nlohmann::json& header :
        {nlohmann::json{{"type", "unit"}, {"id", 1}, {"kernel", 5}},
         nlohmann::json{{"type", "unit"}, {"id", 2}, {"kernel", "peak"}, {"version", -1}},
-        nlohmann::json{{"type", "unit"}, {"id", 3}, {"kernel", "peak"}, {"version", 1}, {"seed", 1},
-                       {"local_size", 64}, {"timeout_ms", 1000}, {"params", {{"invocations", "many"}}}},
+        nlohmann::json{{"type", "unit"},
+                       {"id", 3},
+                       {"kernel", "peak"},
+                       {"version", 1},
+                       {"seed", 1},
+                       {"local_size", 64},
+                       {"timeout_ms", 1000},
+                       {"params", {{"invocations", "many"}}}},
         nlohmann::json{{"type", "launch_missiles"}, {"id", 4}}}) {
     ASSERT_TRUE(write_frame(executor.channel(), Frame{header, {}}).ok());
     auto reply = executor.read();

@@ -29,8 +29,12 @@ Bytes encoded(const Frame& frame) {
   return *bytes;
 }
 
-void put_u32(Bytes& bytes, size_t offset, uint32_t value) { std::memcpy(bytes.data() + offset, &value, 4); }
-void put_u64(Bytes& bytes, size_t offset, uint64_t value) { std::memcpy(bytes.data() + offset, &value, 8); }
+void put_u32(Bytes& bytes, size_t offset, uint32_t value) {
+  std::memcpy(bytes.data() + offset, &value, 4);
+}
+void put_u64(Bytes& bytes, size_t offset, uint64_t value) {
+  std::memcpy(bytes.data() + offset, &value, 8);
+}
 
 // A connected socketpair closed on scope exit.
 struct Channel {
@@ -44,7 +48,9 @@ struct Channel {
     ::close(fds[1]);
     fds[1] = -1;
   }
-  void send_raw(ByteView bytes) { ASSERT_EQ(::write(fds[1], bytes.data(), bytes.size()), ssize_t(bytes.size())); }
+  void send_raw(ByteView bytes) {
+    ASSERT_EQ(::write(fds[1], bytes.data(), bytes.size()), ssize_t(bytes.size()));
+  }
 };
 
 TEST(ProtocolTest, FrameRoundTrips) {
@@ -161,7 +167,8 @@ TEST(ProtocolTest, LargeBlobCrossesASocketpairWhileTheReaderReads) {
   frame.header = {{"type", "result"}};
   frame.blobs = {Bytes(8u << 20, 0xC3)};
   std::thread writer([&] { EXPECT_TRUE(write_frame(channel.fds[1], frame).ok()); });
-  auto read = read_frame(channel.fds[0], {}, std::chrono::steady_clock::now() + std::chrono::seconds(60));
+  auto read =
+      read_frame(channel.fds[0], {}, std::chrono::steady_clock::now() + std::chrono::seconds(60));
   writer.join();
   ASSERT_TRUE(read.ok()) << read.status().to_string();
   EXPECT_EQ(read->blobs, frame.blobs);

@@ -90,7 +90,8 @@ TEST(SupervisorTest, ExecutorReportsItsProtections) {
   EXPECT_THAT(p.environment, ::testing::StartsWith("on"));
   // These depend on the kernel and the container; the executor must say which.
   for (const std::string& optional : {p.network, p.landlock}) {
-    EXPECT_TRUE(optional.rfind("on", 0) == 0 || optional.rfind("unavailable: ", 0) == 0) << optional;
+    EXPECT_TRUE(optional.rfind("on", 0) == 0 || optional.rfind("unavailable: ", 0) == 0)
+        << optional;
   }
   RecordProperty("network", p.network);
   RecordProperty("landlock", p.landlock);
@@ -127,8 +128,9 @@ TEST(SupervisorTest, OpeningAFileForWritingFails) {
 
 TEST(SupervisorTest, ExceedingTheMemoryLimitFails) {
 #if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "RLIMIT_AS is not applied under AddressSanitizer (its shadow memory needs terabytes of "
-                  "address space); see docs/security.md";
+  GTEST_SKIP()
+      << "RLIMIT_AS is not applied under AddressSanitizer (its shadow memory needs terabytes of "
+         "address space); see docs/security.md";
 #endif
   SupervisorOptions options = test_options();
   options.address_space_bytes = 2ull << 30;  // enough for lavapipe, small enough to exhaust quickly
@@ -145,7 +147,8 @@ TEST(SupervisorTest, ReadingOutsideTheVulkanPathsFailsUnderLandlock) {
   if (supervisor.protections().landlock.rfind("on", 0) != 0) {
     GTEST_SKIP() << "Landlock is not available here: " << supervisor.protections().landlock;
   }
-  const Status own_source = supervisor.run_test_probe("read", 60s, P2C2R_SOURCE_DIR "/CMakeLists.txt");
+  const Status own_source =
+      supervisor.run_test_probe("read", 60s, P2C2R_SOURCE_DIR "/CMakeLists.txt");
   EXPECT_EQ(own_source.code(), Code::kPermissionDenied) << own_source.to_string();
   EXPECT_THAT(own_source.message(), HasSubstr("Permission denied"));
   // What the driver needs stays readable.
@@ -187,7 +190,9 @@ bool wait_until_dead(pid_t pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(stat)), {});
     const auto close_paren = text.rfind(')');
-    if (close_paren != std::string::npos && text.size() > close_paren + 2 && text[close_paren + 2] == 'Z') return true;
+    if (close_paren != std::string::npos && text.size() > close_paren + 2 &&
+        text[close_paren + 2] == 'Z')
+      return true;
     std::this_thread::yield();
   }
   return false;
