@@ -43,11 +43,14 @@ inline Vec3 crossq(Vec3 a, Vec3 b) {
           static_cast<int32_t>((int64_t{a.x} * b.y - int64_t{a.y} * b.x) >> 16)};
 }
 
-// floor(sqrt(v)), bit by bit: always 32 rounds, so the shader's loop is uniform.
-inline uint64_t isqrt64(uint64_t v) {
-  uint64_t res = 0, bit = uint64_t{1} << 62;
-  for (int i = 0; i < 32; ++i) {
-    const uint64_t trial = res + bit;
+// floor(sqrt(v)), bit by bit, for 32- and 64-bit unsigned v: always half the
+// width in rounds, so the shader's loop is uniform across lanes.
+template <typename U>
+U isqrt_bits(U v) {
+  constexpr int kRounds = sizeof(U) * 4;
+  U res = 0, bit = U{1} << (2 * kRounds - 2);
+  for (int i = 0; i < kRounds; ++i) {
+    const U trial = res + bit;
     if (v >= trial) {
       v -= trial;
       res = (res >> 1) + bit;
@@ -58,21 +61,8 @@ inline uint64_t isqrt64(uint64_t v) {
   }
   return res;
 }
-
-inline uint32_t isqrt32(uint32_t v) {
-  uint32_t res = 0, bit = 1u << 30;
-  for (int i = 0; i < 16; ++i) {
-    const uint32_t trial = res + bit;
-    if (v >= trial) {
-      v -= trial;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  return res;
-}
+inline uint64_t isqrt64(uint64_t v) { return isqrt_bits<uint64_t>(v); }
+inline uint32_t isqrt32(uint32_t v) { return isqrt_bits<uint32_t>(v); }
 
 // Scales v (each |component| <= about len) to unit length, given len = |v| in
 // Q16.16 (len >= 1): multiplies by 2^46 / len so the product stays below 2^47.

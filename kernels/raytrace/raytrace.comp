@@ -270,8 +270,8 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
     uint m;
     if (hit.kind == KIND_SPHERE) {
       uint base = off_spheres + hit.index * SPHERE_QUADS;
-      ivec4 sphere = scene.q[base];
-      n = scale_to_unit(p - sphere.xyz, sphere.w);
+      ivec3 v = p - scene.q[base].xyz;
+      n = scale_to_unit(v, max(length_q(v), 1));
       m = uint(scene.q[base + 1u].x);
     } else if (hit.kind == KIND_PLANE) {
       uint base = off_planes + hit.index * PLANE_QUADS;

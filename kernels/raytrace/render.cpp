@@ -210,8 +210,10 @@ Vec3 shade_local(const Scene& s, const Material& m, Vec3 albedo, Vec3 origin, Ve
 
 Vec3 surface_normal(const Scene& s, const Hit& hit, Vec3 p) {
   if (hit.kind == kSphere) {
-    const Sphere& sp = s.spheres[hit.index];
-    return scale_to_unit(p - sp.center, sp.radius);
+    // By the actual length, not the radius: a grazing hit's rounding would
+    // otherwise give a non-unit normal, and mirror rays would grow with it.
+    const Vec3 v = p - s.spheres[hit.index].center;
+    return scale_to_unit(v, std::max(length_q(v), 1));
   }
   return hit.kind == kPlane ? s.planes[hit.index].normal : s.triangles[hit.index].normal;
 }

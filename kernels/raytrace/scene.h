@@ -67,14 +67,14 @@ struct Sphere {
 };
 
 struct Plane {
-  Vec3 normal;  // unit length (within 1%)
+  Vec3 normal;  // unit length (within 0.1%)
   int32_t offset = 0;  // points p with dot(normal, p) = offset
   uint32_t material = 0;
 };
 
 struct Triangle {
   Vec3 v0, v1, v2;
-  Vec3 normal;  // unit shading normal (within 1%)
+  Vec3 normal;  // unit shading normal (within 0.1%)
   uint32_t material = 0;
 };
 
