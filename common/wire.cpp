@@ -251,6 +251,7 @@ Status read(const Json& j, const std::string& path, WorkloadSpec& out) {
   P2C2R_RETURN_IF_ERROR(f.check_object());
   REQ(kind);
   OPT(name);
+  OPT(submitter);
   OPT(priority);
   OPT(deadline_ms);
   OPT(replication);
@@ -379,6 +380,7 @@ Json js(const WorkloadSpec& v) {
             {"priority", v.priority},
             {"replication", js(v.replication)},
             {"requires", js(v.requires_)}};
+  if (!v.submitter.empty()) j["submitter"] = v.submitter;
   if (v.deadline_ms) j["deadline_ms"] = *v.deadline_ms;
   if (v.raw) j["raw"] = js(*v.raw);
   if (v.game) j["game"] = js(*v.game);

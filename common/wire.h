@@ -121,6 +121,9 @@ struct GameSpec {
 struct WorkloadSpec {
   std::string kind;  // "raw" or "game"
   std::string name;
+  // Whose work this is, for fair share. The admin token may submit on behalf
+  // of any submitter; empty means "admin".
+  std::string submitter;
   std::string priority = "batch";  // "interactive" or "batch"
   // interactive game: each frame's deadline (ms); otherwise the workload's (ms).
   std::optional<int64_t> deadline_ms;

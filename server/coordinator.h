@@ -1,0 +1,177 @@
+// The coordinator: the server's authoritative in-memory state of hosts,
+// workloads, units and replicas, and every operation the API performs on it.
+//
+// Each operation validates its input completely before changing anything
+// (bad input changes nothing), applies the change in memory under one lock,
+// hands the matching row upserts to GroupCommit while still holding the lock
+// (so the store sees changes in memory's order), and replies only from the
+// commit's completion: a client is never told about a change that is not yet
+// durable. Scheduling decisions come from scheduler/, quorum decisions from
+// validator/ (wired in one place: settle_unit in coordinator.cpp).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/wire.h"
+#include "kernels/registry.h"
+#include "scheduler/matching.h"
+#include "scheduler/planner.h"
+#include "server/blob_store.h"
+#include "server/group_commit.h"
+#include "server/metrics.h"
+#include "server/store.h"
+#include "validator/quorum.h"
+
+namespace p2c2r::server {
+
+// An HTTP-level answer: status code, content type and body.
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+using Respond = std::function<void(Reply)>;
+
+// The JSON error reply for a Status (400 invalid, 403 denied, 404, 409, 413, 500...).
+Reply error_reply(const Status& status);
+int http_status_for(Code code);
+
+struct CoordinatorOptions {
+  const kernels::Registry* registry = nullptr;
+  const crypto::KeyPair* server_key = nullptr;
+  uint32_t max_wait_ms = 30000;       // long-poll cap
+  int64_t clock_skew_ms = 5 * 60000;  // accepted |timestamp - now| for signed requests
+};
+
+class Coordinator {
+ public:
+  Coordinator(CoordinatorOptions options, GroupCommit& commit, BlobStore& blobs);
+  ~Coordinator();
+
+  // Rebuilds the state from the store (call once, before serving).
+  Status load(const Snapshot& snapshot);
+  // Starts the thread that times out replicas and ends long polls.
+  void start();
+  // Ends every long poll with 204 and stops the timer thread.
+  void stop();
+
+  // Checks a signed request's host, timestamp, nonce and signature. On
+  // success returns the host id and the nonce row to persist with the
+  // operation. Host id 0 is registration, signed by the key being registered.
+  struct Auth {
+    uint64_t host_id = 0;
+    NonceRow nonce;
+  };
+  Result<Auth> authenticate(const std::string& method, const std::string& target,
+                            const std::string& host, const std::string& timestamp,
+                            const std::string& nonce, const std::string& signature, ByteView body,
+                            const std::string* registering_key = nullptr);
+
+  void register_host(const wire::RegisterHost& req, const Auth& auth, Respond respond);
+  void request_work(const Auth& auth, const wire::WorkRequest& req, Respond respond);
+  void report(const Auth& auth, const wire::Report& report, Respond respond);
+  void upload_output(const Auth& auth, uint64_t replica_id, ByteView body, Respond respond);
+  // host_id 0: the admin, who may read any blob.
+  void fetch_blob(uint64_t host_id, const std::string& digest_hex, const NonceRow* nonce,
+                  Respond respond);
+
+  void submit(const wire::WorkloadSpec& spec, Respond respond);
+  Reply workload_status(uint64_t id);
+  Reply list_workloads();
+  void cancel(uint64_t id, Respond respond);
+  Reply list_hosts();
+  std::string metrics_text();
+
+  // Times out replicas due before `now_ms` and ends expired long polls (the
+  // timer thread calls this; tests may too).
+  void expire(int64_t now_ms);
+
+ private:
+  struct Host {
+    HostRow row;
+    crypto::PublicKey key;
+    wire::DeviceCaps caps;
+    scheduler::HostView view;
+    std::unordered_set<uint64_t> active;  // replicas in progress
+  };
+  struct Workload {
+    WorkloadRow row;
+    scheduler::Priority priority = scheduler::Priority::kBatch;
+    validator::ReplicationPolicy policy;
+    wire::Requirements requires_;
+    std::vector<uint64_t> units;
+    uint64_t valid = 0;
+  };
+  struct Unit {
+    UnitRow row;
+    wire::ParamMap params;
+    std::vector<uint64_t> deps, dependants;
+    uint32_t deps_pending = 0;  // deps not yet valid with their output stored
+    std::vector<uint64_t> replicas;
+    std::string manifest_json, manifest_signature;
+    uint64_t cost = 0;
+  };
+  struct Waiter {
+    uint64_t host_id;
+    int64_t until_ms;
+    Respond respond;
+    NonceRow nonce;
+  };
+
+  // All private helpers run with mu_ held and append to `ops`.
+  void set_unit_state(Unit& u, const std::string& state, std::vector<Mutation>& ops);
+  void make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void queue_replicas(Unit& u, uint32_t count);
+  void settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void output_available(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void fail_workload(Workload& w, const std::string& state, const std::string& reason, int64_t now,
+                     std::vector<Mutation>& ops);
+  void end_replica(uint64_t replica_id, const std::string& state, std::vector<Mutation>& ops);
+  std::string assign(Host& h, const scheduler::ReadyUnit& picked, int64_t now,
+                     std::vector<Mutation>& ops);
+  void wake_waiters(int64_t now);
+  wire::WorkloadStatus status_of(const Workload& w) const;
+  void timer_loop();
+
+  CoordinatorOptions options_;
+  GroupCommit& commit_;
+  BlobStore& blobs_;
+  std::string server_public_hex_;
+
+  std::mutex mu_;
+  std::unordered_map<uint64_t, Host> hosts_;
+  std::unordered_map<std::string, uint64_t> host_by_key_;
+  std::map<uint64_t, Workload> workloads_;
+  std::unordered_map<uint64_t, Unit> units_;
+  std::unordered_map<uint64_t, ReplicaRow> replicas_;
+  std::unordered_set<std::string> stored_blobs_;
+  std::unordered_map<std::string, std::vector<uint64_t>> awaiting_output_;  // digest -> valid units
+  std::unordered_set<std::string> nonces_;                                  // "host:nonce"
+  std::deque<std::pair<int64_t, std::string>> nonce_order_;
+  scheduler::ReadyQueue ready_;
+  scheduler::DeadlineQueue deadlines_;
+  std::deque<Waiter> waiters_;
+  uint64_t next_host_ = 1, next_workload_ = 1, next_unit_ = 1, next_replica_ = 1;
+  std::map<std::string, int64_t> unit_states_;
+  Metrics metrics_;
+
+  std::condition_variable timer_cv_;
+  bool stopping_ = false;
+  std::thread timer_;
+};
+
+int64_t now_ms();
+
+}  // namespace p2c2r::server

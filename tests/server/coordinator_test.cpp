@@ -1,0 +1,315 @@
+#include "server/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "tests/server/temp_dir.h"
+
+namespace p2c2r::server {
+namespace {
+
+using testing::TempDir;
+using wire::Json;
+
+ByteView view(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// One server's worth of state over a temp data dir; restart() rebuilds it from the store.
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  struct Peer {
+    crypto::KeyPair key = crypto::KeyPair::generate();
+    uint64_t id = 0;
+  };
+
+  CoordinatorTest()
+      : registry_(kernels::builtin_registry()), server_key_(crypto::KeyPair::generate()) {
+    open();
+  }
+  ~CoordinatorTest() override { close(); }
+
+  void open() {
+    store_ = std::move(open_sqlite_store(dir_.file("db")).value());
+    commit_ = std::make_unique<GroupCommit>(*store_, nullptr);
+    blobs_ = std::make_unique<BlobStore>(dir_.file("blobs"));
+    coord_ = std::make_unique<Coordinator>(
+        CoordinatorOptions{.registry = &registry_, .server_key = &server_key_}, *commit_, *blobs_);
+    auto snap = store_->load();
+    ASSERT_TRUE(snap.ok());
+    ASSERT_TRUE(coord_->load(*snap).ok());
+  }
+  void close() {
+    coord_.reset();
+    commit_.reset();
+    store_.reset();
+  }
+  void restart() {
+    close();
+    open();
+  }
+
+  template <typename F>
+  Reply call(F&& f) {
+    auto p = std::make_shared<std::promise<Reply>>();
+    f([p](Reply r) { p->set_value(std::move(r)); });
+    auto fut = p->get_future();
+    EXPECT_EQ(fut.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return fut.get();
+  }
+
+  Result<Coordinator::Auth> sign(const Peer& peer, const std::string& method,
+                                 const std::string& path, const std::string& body) {
+    const auto h = crypto::sign_request(peer.key, peer.id, method, path, now_ms(), view(body));
+    const std::string pub = peer.key.public_key().hex();
+    return coord_->authenticate(method, path, h.host_id, h.timestamp, h.nonce, h.signature,
+                                view(body), peer.id == 0 ? &pub : nullptr);
+  }
+
+  Peer register_peer(const std::string& name) {
+    Peer p;
+    wire::RegisterHost req{
+        p.key.public_key().hex(), name, {"gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
+    auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    p.id = wire::parse<wire::Registered>(r.body)->host_id;
+    return p;
+  }
+
+  uint64_t submit(uint32_t units, int64_t deadline_ms = 60000, uint32_t quorum = 2) {
+    wire::WorkloadSpec spec;
+    spec.kind = "raw";
+    spec.name = "test";
+    spec.deadline_ms = deadline_ms;
+    spec.replication.min_quorum = quorum;
+    spec.raw = wire::RawSpec{"peak", {{"invocations", 64}, {"iterations", 4}}, 7, units, {}};
+    Reply r = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    return wire::parse<wire::WorkloadStatus>(r.body)->id;
+  }
+
+  std::optional<wire::Assignment> request(const Peer& p) {
+    auto auth = sign(p, "POST", "/v1/work", "{}");
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    Reply r = call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
+    if (r.status == 204) return std::nullopt;
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto a = wire::parse<wire::Assignment>(r.body);
+    EXPECT_TRUE(a.ok()) << a.status().to_string() << r.body;
+    return *a;
+  }
+
+  Reply report(const Peer& p, uint64_t replica, const std::string& digest) {
+    wire::Report rep{replica, true, digest, "", 0.01};
+    auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
+    EXPECT_TRUE(auth.ok());
+    return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+  }
+
+  wire::WorkloadStatus status(uint64_t id) {
+    return *wire::parse<wire::WorkloadStatus>(coord_->workload_status(id).body);
+  }
+
+  const std::string kA = std::string(64, 'a'), kB = std::string(64, 'b');
+  TempDir dir_;
+  kernels::Registry registry_;
+  crypto::KeyPair server_key_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<GroupCommit> commit_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<Coordinator> coord_;
+};
+
+TEST_F(CoordinatorTest, ManifestIsSignedByTheServerKey) {
+  Peer a = register_peer("a");
+  submit(1);
+  auto work = request(a);
+  ASSERT_TRUE(work);
+  auto sig = crypto::Signature::from_hex(work->manifest_signature);
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(
+      crypto::verify(server_key_.public_key(), wire::manifest_signing_bytes(work->manifest), *sig));
+  EXPECT_EQ(work->manifest.kernel, "peak");
+  EXPECT_EQ(work->manifest.params.at("invocations"), 64);
+}
+
+TEST_F(CoordinatorTest, AgreeingPairValidatesTheUnitAndFinishesTheWorkload) {
+  Peer a = register_peer("a"), b = register_peer("b");
+  const uint64_t w = submit(1);
+  auto ra = request(a), rb = request(b);
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->manifest.unit_id, rb->manifest.unit_id);
+  EXPECT_EQ(report(a, ra->replica_id, kA).status, 200);
+  EXPECT_EQ(status(w).state, "running");
+  EXPECT_EQ(report(b, rb->replica_id, kA).status, 200);
+  const auto s = status(w);
+  EXPECT_EQ(s.state, "done");
+  ASSERT_EQ(s.outputs.size(), 1u);
+  EXPECT_EQ(s.outputs[0], kA);
+}
+
+TEST_F(CoordinatorTest, NeverSendsTwoReplicasOfOneUnitToOneHost) {
+  Peer a = register_peer("a");
+  submit(1);
+  ASSERT_TRUE(request(a));
+  EXPECT_FALSE(request(a));
+}
+
+TEST_F(CoordinatorTest, DisagreementSendsAThirdReplica) {
+  Peer a = register_peer("a"), b = register_peer("b"), c = register_peer("c");
+  const uint64_t w = submit(1);
+  auto ra = request(a), rb = request(b);
+  ASSERT_TRUE(ra && rb);
+  EXPECT_FALSE(request(c));
+  report(a, ra->replica_id, kA);
+  report(b, rb->replica_id, kB);
+  auto rc = request(c);
+  ASSERT_TRUE(rc);
+  report(c, rc->replica_id, kB);
+  const auto s = status(w);
+  EXPECT_EQ(s.state, "done");
+  EXPECT_EQ(s.outputs.at(0), kB);
+  auto hosts = Json::parse(coord_->list_hosts().body);
+  EXPECT_EQ(hosts[0]["invalid_results"], 1);
+  EXPECT_EQ(hosts[1]["valid_results"], 1);
+}
+
+TEST_F(CoordinatorTest, TimedOutReplicaIsReissuedToAnotherHost) {
+  Peer a = register_peer("a"), b = register_peer("b"), c = register_peer("c");
+  const uint64_t w = submit(1, /*deadline_ms=*/60000);
+  auto ra = request(a), rb = request(b);
+  ASSERT_TRUE(ra && rb);
+  EXPECT_FALSE(request(c));
+  coord_->expire(ra->report_by_ms + 1);  // both replicas are now late
+  auto rc = request(c);
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(rc->manifest.unit_id, ra->manifest.unit_id);
+  // A late report is refused, saying why.
+  Reply late = report(a, ra->replica_id, kA);
+  EXPECT_EQ(late.status, 409);
+  EXPECT_NE(late.body.find("timed_out"), std::string::npos) << late.body;
+  EXPECT_EQ(status(w).state, "running");
+}
+
+TEST_F(CoordinatorTest, UnitPastItsErrorLimitFailsTheWorkloadSayingWhy) {
+  std::vector<Peer> peers;
+  for (int i = 0; i < 4; ++i) peers.push_back(register_peer("p" + std::to_string(i)));
+  const uint64_t w = submit(1, 60000, /*quorum=*/1);
+  // max_error_results is 3: the fourth timeout fails the unit. Each round goes
+  // to a new host, since a host never gets a unit twice.
+  for (const Peer& p : peers) {
+    auto r = request(p);
+    ASSERT_TRUE(r);
+    coord_->expire(r->report_by_ms + 1);
+  }
+  const auto s = status(w);
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_NE(s.reason.find("max_error_results"), std::string::npos) << s.reason;
+}
+
+TEST_F(CoordinatorTest, ReportsForReplicasNotSentAreDeniedAndDuplicatesConflict) {
+  Peer a = register_peer("a"), b = register_peer("b");
+  submit(1);
+  auto ra = request(a);
+  ASSERT_TRUE(ra);
+  EXPECT_EQ(report(b, ra->replica_id, kA).status, 403);
+  EXPECT_EQ(report(b, 9999, kA).status, 403);
+  EXPECT_EQ(report(a, ra->replica_id, kA).status, 200);
+  Reply dup = report(a, ra->replica_id, kA);
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(wire::parse<wire::Error>(dup.body)->code, "already exists");
+}
+
+TEST_F(CoordinatorTest, ReplayedNonceAndBadSignatureAreRefused) {
+  Peer a = register_peer("a");
+  const std::string body = "{}";
+  const auto h = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), view(body));
+  EXPECT_TRUE(coord_
+                  ->authenticate("POST", "/v1/work", h.host_id, h.timestamp, h.nonce, h.signature,
+                                 view(body))
+                  .ok());
+  auto again = coord_->authenticate("POST", "/v1/work", h.host_id, h.timestamp, h.nonce,
+                                    h.signature, view(body));
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("replayed"), std::string::npos);
+  const auto h2 = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), view(body));
+  auto tampered = coord_->authenticate("POST", "/v1/work", h2.host_id, h2.timestamp, h2.nonce,
+                                       h2.signature, view(std::string("{\"wait_ms\":1}")));
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.status().code(), Code::kPermissionDenied);
+  const auto stale =
+      crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms() - 3600000, view(body));
+  auto old = coord_->authenticate("POST", "/v1/work", stale.host_id, stale.timestamp, stale.nonce,
+                                  stale.signature, view(body));
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("stale"), std::string::npos);
+}
+
+TEST_F(CoordinatorTest, UnknownKernelIsRefusedAndStoresNothing) {
+  wire::WorkloadSpec spec;
+  spec.kind = "raw";
+  spec.raw = wire::RawSpec{"no-such-kernel", {}, 0, 1, {}};
+  Reply r = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("no-such-kernel"), std::string::npos) << r.body;
+  spec.raw = wire::RawSpec{"peak", {{"iterations", 0}}, 0, 1, {}};
+  r = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("iterations"), std::string::npos) << r.body;
+  EXPECT_EQ(coord_->list_workloads().body, "[]");
+  commit_->flush();
+  EXPECT_TRUE(store_->load()->workloads.empty());
+}
+
+TEST_F(CoordinatorTest, CancelEndsTheWorkloadAndItsReplicas) {
+  Peer a = register_peer("a");
+  const uint64_t w = submit(3);
+  auto ra = request(a);
+  ASSERT_TRUE(ra);
+  Reply r = call([&](Respond done) { coord_->cancel(w, std::move(done)); });
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(status(w).state, "cancelled");
+  EXPECT_EQ(status(w).units.cancelled, 3u);
+  EXPECT_EQ(report(a, ra->replica_id, kA).status, 409);
+  EXPECT_EQ(call([&](Respond done) { coord_->cancel(w, std::move(done)); }).status, 409);
+  EXPECT_EQ(call([&](Respond done) { coord_->cancel(777, std::move(done)); }).status, 404);
+}
+
+TEST_F(CoordinatorTest, RestartKeepsAcknowledgedReportsAndReplicasInFlight) {
+  Peer a = register_peer("a"), b = register_peer("b");
+  const uint64_t w = submit(2);
+  auto ra = request(a), rb = request(b);
+  ASSERT_TRUE(ra && rb);
+  ASSERT_EQ(report(a, ra->replica_id, kA).status, 200);
+  restart();
+  // b's replica is still in flight and reportable; a's report counts towards the quorum.
+  EXPECT_EQ(report(b, rb->replica_id, kA).status, 200);
+  EXPECT_EQ(status(w).units.valid, 1u);
+  // The second unit is still queued for both hosts, and host ids survived.
+  auto ra2 = request(a);
+  ASSERT_TRUE(ra2);
+  EXPECT_NE(ra2->manifest.unit_id, ra->manifest.unit_id);
+  EXPECT_EQ(report(a, ra->replica_id, kA).status, 409);  // duplicate still detected
+  Peer again = a;
+  again.id = 0;
+  wire::RegisterHost req{a.key.public_key().hex(), "a", {"gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
+  auto auth = sign(again, "POST", "/v1/hosts", wire::serialize(req));
+  Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
+  EXPECT_EQ(wire::parse<wire::Registered>(r.body)->host_id, a.id);
+}
+
+TEST_F(CoordinatorTest, MetricsCountUnitsByState) {
+  Peer a = register_peer("a");
+  submit(2, 60000, /*quorum=*/1);
+  request(a);
+  const std::string m = coord_->metrics_text();
+  EXPECT_NE(m.find("p2c2r_units{state=\"running\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("p2c2r_units{state=\"ready\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("p2c2r_dispatch_latency_seconds_count 1"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace p2c2r::server
