@@ -18,6 +18,7 @@ const Command kCommands[] = {
     {"devices", "list Vulkan devices and whether P2C2R can use them", p2c2r::cli::devices_command},
     {"kernels", "list the registered compute kernels", p2c2r::cli::kernels_command},
     {"run", "run one unit of a kernel and check it against the CPU reference", p2c2r::cli::run_command},
+    {"server", "run the work-unit server (HTTPS API, SQLite store)", p2c2r::cli::server_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
     {"executor", "internal: the sandboxed process that runs work units for 'p2c2r peer'",
      p2c2r::cli::executor_command, true},
