@@ -16,5 +16,6 @@ int run_command(const Args& args);
 int bench_command(const Args& args);
 int executor_command(const Args& args);
 int server_command(const Args& args);
+int peer_command(const Args& args);
 
 }  // namespace p2c2r::cli

@@ -20,6 +20,8 @@ const Command kCommands[] = {
     {"run", "run one unit of a kernel and check it against the CPU reference", p2c2r::cli::run_command},
     {"server", "run the work-unit server (HTTPS API, SQLite store)", p2c2r::cli::server_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
+    {"peer", "the volunteer service: join a server, benchmark, run work sandboxed ('peer status' shows it)",
+     p2c2r::cli::peer_command},
     {"executor", "internal: the sandboxed process that runs work units for 'p2c2r peer'",
      p2c2r::cli::executor_command, true},
 };
