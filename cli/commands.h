@@ -16,6 +16,10 @@ int run_command(const Args& args);
 int bench_command(const Args& args);
 int executor_command(const Args& args);
 int server_command(const Args& args);
+int submit_command(const Args& args);
+int status_command(const Args& args);
+int cancel_command(const Args& args);
+int hosts_command(const Args& args);
 int peer_command(const Args& args);
 
 }  // namespace p2c2r::cli

@@ -99,6 +99,20 @@ void Api::handle(const Request& r, Respond respond) {
     if (!auth.ok()) return respond(error_reply(auth.status()));
     return coordinator_.fetch_blob(auth->host_id, digest, &auth->nonce, std::move(respond));
   }
+  if (starts_with(path, "/v1/hosts/")) {
+    // One host's own record: the host itself (signed) or the admin.
+    const auto id = parse_id(std::string_view(path).substr(10));
+    if (!id)
+      return respond(error_reply(not_found("no such route: " + path + " (host ids are decimal)")));
+    if (r.method != "GET") return respond(method_not_allowed(r.method, path));
+    if (!is_admin(r)) {
+      auto auth = authenticate(r);
+      if (!auth.ok()) return respond(error_reply(auth.status()));
+      if (auth->host_id != *id)
+        return respond(error_reply(permission_denied("a host may read only its own record")));
+    }
+    return respond(coordinator_.host_info(*id));
+  }
   if (path == "/v1/hosts" || starts_with(path, "/v1/workloads"))
     return admin_route(r, path, std::move(respond));
   return respond(error_reply(not_found("no such route: " + r.method + " " + path)));

@@ -92,6 +92,7 @@ class Coordinator {
   Reply list_workloads();
   void cancel(uint64_t id, Respond respond);
   Reply list_hosts();
+  Reply host_info(uint64_t id);
   std::string metrics_text();
 
   // Times out replicas due before `now_ms` and ends expired long polls (the

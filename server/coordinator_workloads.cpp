@@ -247,18 +247,36 @@ void Coordinator::cancel(uint64_t id, Respond respond) {
   });
 }
 
+namespace {
+wire::HostInfo info_of(const HostRow& r, const wire::DeviceCaps& caps) {
+  return {r.id,
+          r.name,
+          r.public_key,
+          caps,
+          r.registered_ms,
+          r.last_seen_ms,
+          r.valid_results,
+          r.invalid_results,
+          r.error_results,
+          r.credit};
+}
+}  // namespace
+
 Reply Coordinator::list_hosts() {
   std::lock_guard lock(mu_);
   Json list = Json::array();
-  for (uint64_t id = 1; id < next_host_; ++id) {
-    auto it = hosts_.find(id);
-    if (it == hosts_.end()) continue;
-    const HostRow& r = it->second.row;
-    list.push_back(wire::to_json(wire::HostInfo{r.id, r.name, r.public_key, it->second.caps,
-                                                r.registered_ms, r.last_seen_ms, r.valid_results,
-                                                r.invalid_results, r.error_results, r.credit}));
-  }
+  for (uint64_t id = 1; id < next_host_; ++id)
+    if (auto it = hosts_.find(id); it != hosts_.end())
+      list.push_back(wire::to_json(info_of(it->second.row, it->second.caps)));
   return json_reply(200, list.dump());
+}
+
+Reply Coordinator::host_info(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = hosts_.find(id);
+  if (it == hosts_.end())
+    return error_reply(not_found("host " + std::to_string(id) + " is not registered"));
+  return json_reply(200, wire::serialize(info_of(it->second.row, it->second.caps)));
 }
 
 std::string Coordinator::metrics_text() {
