@@ -9,6 +9,8 @@ const std::vector<Benchmark>& benchmarks() {
        kernels_benchmark},
       {"host", "what a peer measures and registers with: peak, bandwidth, every kernel",
        host_benchmark},
+      {"dispatch", "server request -> report cycles per second over HTTPS, N simulated peers",
+       dispatch_benchmark},
   };
   return all;
 }

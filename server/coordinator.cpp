@@ -90,12 +90,22 @@ void Coordinator::stop() {
   if (timer_.joinable()) timer_.join();
 }
 
+// Wakes the timer thread only when it would otherwise sleep past `when_ms`
+// (a wake-up per dispatch would cost a context switch per request).
+void Coordinator::wake_timer_by(int64_t when_ms) {
+  if (when_ms < timer_wake_ms_) {
+    timer_wake_ms_ = when_ms;
+    timer_cv_.notify_one();
+  }
+}
+
 void Coordinator::timer_loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     int64_t next = now_ms() + 1000;
     if (auto d = deadlines_.next()) next = std::min(next, *d + 1);
     for (const auto& w : waiters_) next = std::min(next, w.until_ms);
+    timer_wake_ms_ = next;
     timer_cv_.wait_until(lock,
                          std::chrono::system_clock::time_point(std::chrono::milliseconds(next)));
     if (stopping_) break;
@@ -189,6 +199,7 @@ void Coordinator::register_host(const wire::RegisterHost& req, const Auth& auth,
 std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int64_t now,
                                 std::vector<Mutation>& ops) {
   Unit& u = units_.at(picked.unit_id);
+  sign_manifest(u);
   ReplicaRow r;
   r.id = next_replica_++;
   r.unit_id = u.row.id;
@@ -203,7 +214,7 @@ std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int
   metrics_.dispatched(static_cast<double>(now - u.row.ready_ms));
   ops.push_back(r);
   if (!ready_.contains(u.row.id)) set_unit_state(u, "running", ops);
-  timer_cv_.notify_one();
+  wake_timer_by(r.report_by_ms + 1);
   std::string body;
   body.reserve(u.manifest_json.size() + 256);
   body += "{\"replica_id\":" + std::to_string(r.id) +
@@ -232,7 +243,7 @@ void Coordinator::request_work(const Auth& auth, const wire::WorkRequest& req, R
     return;
   }
   waiters_.push_back({auth.host_id, now + wait, std::move(respond), auth.nonce});
-  timer_cv_.notify_one();
+  wake_timer_by(now + wait);
 }
 
 void Coordinator::wake_waiters(int64_t now) {

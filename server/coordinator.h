@@ -134,6 +134,7 @@ class Coordinator {
   // All private helpers run with mu_ held and append to `ops`.
   void set_unit_state(Unit& u, const std::string& state, std::vector<Mutation>& ops);
   void make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void sign_manifest(Unit& u);
   void queue_replicas(Unit& u, uint32_t count);
   void settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void output_available(Unit& u, int64_t now, std::vector<Mutation>& ops);
@@ -145,6 +146,7 @@ class Coordinator {
   void wake_waiters(int64_t now);
   wire::WorkloadStatus status_of(const Workload& w) const;
   void timer_loop();
+  void wake_timer_by(int64_t when_ms);
 
   CoordinatorOptions options_;
   GroupCommit& commit_;
@@ -169,6 +171,7 @@ class Coordinator {
   Metrics metrics_;
 
   std::condition_variable timer_cv_;
+  int64_t timer_wake_ms_ = 0;  // when the timer thread wakes next (under mu_)
   bool stopping_ = false;
   std::thread timer_;
 };

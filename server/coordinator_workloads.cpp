@@ -60,9 +60,16 @@ void Coordinator::set_unit_state(Unit& u, const std::string& state, std::vector<
   ops.push_back(u.row);
 }
 
-// Signs the unit's manifest (its inputs are its dependencies' canonical
-// outputs, known by now) and asks for its first replicas.
 void Coordinator::make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops) {
+  u.manifest_json.clear();  // signed when its first replica goes out (see manifest_of)
+  settle_unit(u, now, ops);
+}
+
+// The unit's signed manifest; its inputs are its dependencies' canonical
+// outputs, known once it is ready. Signed lazily, so a large submission does
+// not spend its time signing units that wait in the queue.
+void Coordinator::sign_manifest(Unit& u) {
+  if (!u.manifest_json.empty()) return;
   wire::Manifest m;
   m.unit_id = u.row.id;
   m.workload_id = u.row.workload_id;
@@ -74,7 +81,6 @@ void Coordinator::make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops) {
   m.deadline_ms = u.row.deadline_ms;
   u.manifest_json = wire::serialize(m);
   u.manifest_signature = options_.server_key->sign(wire::manifest_signing_bytes(m)).hex();
-  settle_unit(u, now, ops);
 }
 
 void Coordinator::queue_replicas(Unit& u, uint32_t count) {
