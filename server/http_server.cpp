@@ -113,7 +113,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void too_large(uint64_t limit) {
-    keep_alive_ = false;  // the rest of the body is unread; the connection cannot be reused
+    keep_alive_ = false;
+    drain_ = true;  // the rest of the body is unread; the connection cannot be reused
     reply(error_reply(resource_exhausted("request body exceeds the limit of " +
                                          std::to_string(limit) + " bytes")),
           false);
@@ -159,9 +160,26 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self = shared_from_this(), counted](beast::error_code ec, size_t) {
                         if (counted) self->server_.request_done();
                         if (ec) return;
+                        if (self->drain_) return self->drain();
                         if (!self->res_.keep_alive()) return self->shutdown();
                         self->read();
                       });
+  }
+
+  // After a 413 the client may still be sending the body; closing at once
+  // would reset the connection before it reads the reply. Read and discard
+  // (bounded in bytes and time) until it stops, then close.
+  void drain() {
+    lowest().expires_after(std::chrono::seconds(5));
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > 2 * self->server_.options.max_body_bytes) {
+                                beast::error_code ignored;
+                                return void(self->lowest().socket().close(ignored));
+                              }
+                              self->drain();
+                            });
   }
 
   void shutdown() {
@@ -178,6 +196,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
   bool keep_alive_ = true;
+  bool drain_ = false;
+  uint64_t drained_ = 0;
+  std::array<char, 16384> scratch_;
 };
 
 }  // namespace

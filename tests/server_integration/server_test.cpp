@@ -139,7 +139,9 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
   auto ra = a.work();
   ASSERT_TRUE(ra);
   auto post = [&](const std::string& path, const std::string& body) {
-    return *admin.request("POST", path, bytes(body));
+    auto r = admin.request("POST", path, bytes(body));
+    EXPECT_TRUE(r.ok()) << path << ": " << r.status().to_string();
+    return r.ok() ? *r : http::Response{};
   };
   expect_error(post("/v1/workloads", "{\"kind\": \"raw\", "), 400, "malformed JSON");
   expect_error(post("/v1/workloads", R"({"kind":"raw","raw":{"kernel":"peak"},"colour":"red"})"),
@@ -151,7 +153,8 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
   expect_error(*server.client().request("POST", "/v1/workloads", bytes("{}")), 403, "admin token");
   expect_error(*server.client().request("POST", "/v1/work", bytes("{}")), 403, "missing signature");
   // Signed by a key that is not host a's.
-  auto forged = a.client.signed_request(crypto::KeyPair::generate(), a.id, "POST", "/v1/work", bytes("{}"));
+  auto forged =
+      a.client.signed_request(crypto::KeyPair::generate(), a.id, "POST", "/v1/work", bytes("{}"));
   expect_error(*forged, 403, "bad signature");
   // The same signed request twice.
   const std::string body = "{}";
