@@ -86,7 +86,9 @@ void Coordinator::stop() {
     waiters.swap(waiters_);
   }
   timer_cv_.notify_all();
-  for (auto& w : waiters) w.respond({204, "application/json", ""});
+  for (auto& w : waiters)
+    commit_.submit({w.nonce},
+                   reply_after_commit(std::move(w.respond), {204, "application/json", ""}));
   if (timer_.joinable()) timer_.join();
 }
 

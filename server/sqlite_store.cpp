@@ -1,5 +1,11 @@
 // SQLite implementation of Store: WAL, versioned migrations, one prepared
 // statement per mutation kind, one transaction per batch.
+//
+// Written for the commit path: rows are upserted in place (only the columns
+// that can change are rewritten), and tables that are only ever read back
+// whole on start-up (nonces, credit) have no unique index, so an insert
+// appends to the last page instead of touching a random B-tree leaf. The
+// coordinator guarantees their uniqueness in memory.
 #include <sqlite3.h>
 
 #include <functional>
@@ -26,20 +32,17 @@ CREATE TABLE units (id INTEGER PRIMARY KEY, workload_id INTEGER NOT NULL REFEREN
   params TEXT NOT NULL, seed INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,
   delay_bound_ms INTEGER NOT NULL, state TEXT NOT NULL, canonical TEXT NOT NULL,
   reason TEXT NOT NULL, ready_ms INTEGER NOT NULL);
-CREATE INDEX units_by_workload ON units(workload_id);
 CREATE TABLE unit_deps (unit_id INTEGER NOT NULL, dep_id INTEGER NOT NULL, position INTEGER NOT NULL,
   PRIMARY KEY (unit_id, position));
 CREATE TABLE replicas (id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id),
   host_id INTEGER NOT NULL, state TEXT NOT NULL, sent_ms INTEGER NOT NULL,
   report_by_ms INTEGER NOT NULL, reported_ms INTEGER NOT NULL, digest TEXT NOT NULL,
   error TEXT NOT NULL, validity TEXT NOT NULL);
-CREATE INDEX replicas_by_unit ON replicas(unit_id);
 CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL);
-CREATE TABLE nonces (host_id INTEGER NOT NULL, nonce TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,
-  PRIMARY KEY (host_id, nonce));
+CREATE TABLE nonces (host_id INTEGER NOT NULL, nonce TEXT NOT NULL, timestamp_ms INTEGER NOT NULL);
 CREATE INDEX nonces_by_time ON nonces(timestamp_ms);
 CREATE TABLE credit (host_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, amount REAL NOT NULL,
-  granted_ms INTEGER NOT NULL, PRIMARY KEY (host_id, unit_id));
+  granted_ms INTEGER NOT NULL);
 )",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
@@ -68,6 +71,8 @@ class SqliteStore final : public Store {
     P2C2R_RETURN_IF_ERROR(
         store->exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     P2C2R_RETURN_IF_ERROR(store->exec("PRAGMA foreign_keys=ON"));
+    P2C2R_RETURN_IF_ERROR(
+        store->exec("PRAGMA cache_size=-65536"));  // 64 MiB: the working set stays in memory
     P2C2R_RETURN_IF_ERROR(store->migrate().with_context("database " + path));
     P2C2R_RETURN_IF_ERROR(store->prepare_all());
     return std::unique_ptr<Store>(std::move(store));
@@ -133,18 +138,32 @@ class SqliteStore final : public Store {
   }
 
   Status prepare_all() {
-    P2C2R_ASSIGN_OR_RETURN(host_,
-                           prepare("INSERT OR REPLACE INTO hosts VALUES (?,?,?,?,?,?,?,?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(
-        workload_, prepare("INSERT OR REPLACE INTO workloads VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        host_,
+        prepare("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "name=excluded.name, caps=excluded.caps, last_seen_ms=excluded.last_seen_ms, "
+                "valid_results=excluded.valid_results, invalid_results=excluded.invalid_results, "
+                "error_results=excluded.error_results, credit=excluded.credit"));
     P2C2R_ASSIGN_OR_RETURN(
-        unit_, prepare("INSERT OR REPLACE INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        workload_,
+        prepare(
+            "INSERT INTO workloads VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "state=excluded.state, reason=excluded.reason, finished_ms=excluded.finished_ms"));
+    P2C2R_ASSIGN_OR_RETURN(
+        unit_,
+        prepare(
+            "INSERT INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "state=excluded.state, canonical=excluded.canonical, reason=excluded.reason, "
+            "ready_ms=excluded.ready_ms"));
     P2C2R_ASSIGN_OR_RETURN(dep_, prepare("INSERT OR IGNORE INTO unit_deps VALUES (?,?,?)"));
-    P2C2R_ASSIGN_OR_RETURN(replica_,
-                           prepare("INSERT OR REPLACE INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?)"));
+    P2C2R_ASSIGN_OR_RETURN(
+        replica_,
+        prepare("INSERT INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "state=excluded.state, reported_ms=excluded.reported_ms, digest=excluded.digest, "
+                "error=excluded.error, validity=excluded.validity"));
     P2C2R_ASSIGN_OR_RETURN(blob_, prepare("INSERT OR IGNORE INTO blobs VALUES (?,?)"));
-    P2C2R_ASSIGN_OR_RETURN(nonce_, prepare("INSERT OR IGNORE INTO nonces VALUES (?,?,?)"));
-    P2C2R_ASSIGN_OR_RETURN(credit_, prepare("INSERT OR REPLACE INTO credit VALUES (?,?,?,?)"));
+    P2C2R_ASSIGN_OR_RETURN(nonce_, prepare("INSERT INTO nonces VALUES (?,?,?)"));
+    P2C2R_ASSIGN_OR_RETURN(credit_, prepare("INSERT INTO credit VALUES (?,?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(prune_, prepare("DELETE FROM nonces WHERE timestamp_ms < ?"));
     return Status::Ok();
   }
