@@ -119,7 +119,8 @@ class Coordinator {
     UnitRow row;
     wire::ParamMap params;
     std::vector<uint64_t> deps, dependants;
-    uint32_t deps_pending = 0;  // deps not yet valid with their output stored
+    std::vector<std::string> inputs;  // generated input digests (units without deps)
+    uint32_t deps_pending = 0;        // deps not yet valid with their output stored
     std::vector<uint64_t> replicas;
     std::string manifest_json, manifest_signature;
     uint64_t cost = 0;

@@ -77,6 +77,7 @@ void Coordinator::sign_manifest(Unit& u) {
   m.kernel_version = u.row.kernel_version;
   m.params = u.params;
   m.seed = u.row.seed;
+  m.inputs = u.inputs;
   for (uint64_t dep : u.deps) m.inputs.push_back(units_.at(dep).row.canonical);
   m.deadline_ms = u.row.deadline_ms;
   u.manifest_json = wire::serialize(m);
@@ -167,6 +168,28 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
       return respond(error_reply(params.status().with_context(pu.stage + " stage params")));
     checked[pu.stage] = {*k, params->values, (*k)->cost(*params)};
   }
+  // Units without dependencies whose kernel takes inputs get them generated
+  // from their seed here, once, and stored as blobs: every replica then runs
+  // on the same bytes, which the manifest names by digest.
+  std::vector<std::vector<std::string>> inputs(plan->units.size());
+  std::vector<BlobRow> new_blobs;
+  for (const auto& pu : plan->units) {
+    const Checked& c = checked.at(pu.stage);
+    if (!pu.deps.empty() || c.kernel->input_names().empty()) continue;
+    kernels::Params params{pu.seed, c.params};
+    auto generated = c.kernel->generate_inputs(params);
+    if (!generated.ok())
+      return respond(error_reply(generated.status().with_context(pu.stage + " stage inputs")));
+    for (const Bytes& blob : *generated) {
+      const Digest d = digest_of(blob);
+      inputs[pu.index].push_back(d.hex());
+      if (std::any_of(new_blobs.begin(), new_blobs.end(),
+                      [&](const BlobRow& b) { return b.digest == d.hex(); }))
+        continue;
+      if (Status st = blobs_.put(d, blob); !st.ok()) return respond(error_reply(st));
+      new_blobs.push_back({d.hex(), blob.size()});
+    }
+  }
 
   std::lock_guard lock(mu_);
   Workload& w = workloads_[next_workload_];
@@ -205,12 +228,18 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
       units_.at(ids.at(d)).dependants.push_back(id);
     }
     u.row.deps_json = Json(u.deps).dump();
+    u.inputs = std::move(inputs[pu.index]);
+    u.row.inputs_json = Json(u.inputs).dump();
     u.deps_pending = static_cast<uint32_t>(u.deps.size());
     w.units.push_back(id);
     std::vector<Mutation> ignored;
     set_unit_state(u, "waiting", ignored);
   }
   std::vector<Mutation> ops{w.row}, ignored;
+  for (auto& b : new_blobs) {
+    stored_blobs_.insert(b.digest);
+    ops.push_back(std::move(b));
+  }
   for (uint64_t id : ids)
     if (units_.at(id).deps_pending == 0) make_ready(units_.at(id), now, ignored);
   for (uint64_t id : ids) ops.push_back(units_.at(id).row);  // final state of every unit
@@ -351,6 +380,10 @@ Status Coordinator::load(const Snapshot& snap) {
     Unit& u = units_[row.id];
     u.row = row;
     P2C2R_ASSIGN_OR_RETURN(u.deps, parse_ids(row.deps_json));
+    Json inputs_json = Json::parse(row.inputs_json, nullptr, false);
+    if (!inputs_json.is_array())
+      return internal_error("stored unit " + std::to_string(row.id) + ": inputs not a JSON array");
+    u.inputs = inputs_json.get<std::vector<std::string>>();
     Json params = Json::parse(row.params_json, nullptr, false);
     if (params.is_discarded())
       return internal_error("stored unit " + std::to_string(row.id) + ": params not JSON");

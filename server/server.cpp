@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/crypto.h"
+#include "common/http_client.h"
 #include "kernels/registry.h"
 #include "server/api.h"
 #include "server/coordinator.h"
@@ -120,8 +121,9 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, std:
     }
   }
   p->cert_file = cert;
-  if (auto fp = certificate_fingerprint(cert); fp.ok())
-    log << "certificate SHA-256 fingerprint " << *fp << "\n";
+  // What peers pass as --pin (or learn on first use) to trust this server.
+  if (auto pin = http::pin_of_certificate_file(cert); pin.ok())
+    log << "server key pin " << *pin << "\n";
 
   P2C2R_ASSIGN_OR_RETURN(p->store, open_sqlite_store(dir + "/p2c2r.db", options.synchronous_full));
   P2C2R_ASSIGN_OR_RETURN(auto snapshot, p->store->load());

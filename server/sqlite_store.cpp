@@ -31,7 +31,7 @@ CREATE TABLE units (id INTEGER PRIMARY KEY, workload_id INTEGER NOT NULL REFEREN
   idx INTEGER NOT NULL, stage TEXT NOT NULL, kernel TEXT NOT NULL, kernel_version INTEGER NOT NULL,
   params TEXT NOT NULL, seed INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,
   delay_bound_ms INTEGER NOT NULL, state TEXT NOT NULL, canonical TEXT NOT NULL,
-  reason TEXT NOT NULL, ready_ms INTEGER NOT NULL);
+  reason TEXT NOT NULL, ready_ms INTEGER NOT NULL, inputs TEXT NOT NULL);
 CREATE TABLE unit_deps (unit_id INTEGER NOT NULL, dep_id INTEGER NOT NULL, position INTEGER NOT NULL,
   PRIMARY KEY (unit_id, position));
 CREATE TABLE replicas (id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL REFERENCES units(id),
@@ -151,10 +151,10 @@ class SqliteStore final : public Store {
             "state=excluded.state, reason=excluded.reason, finished_ms=excluded.finished_ms"));
     P2C2R_ASSIGN_OR_RETURN(
         unit_,
-        prepare(
-            "INSERT INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-            "state=excluded.state, canonical=excluded.canonical, reason=excluded.reason, "
-            "ready_ms=excluded.ready_ms"));
+        prepare("INSERT INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO "
+                "UPDATE SET "
+                "state=excluded.state, canonical=excluded.canonical, reason=excluded.reason, "
+                "ready_ms=excluded.ready_ms"));
     P2C2R_ASSIGN_OR_RETURN(dep_, prepare("INSERT OR IGNORE INTO unit_deps VALUES (?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(
         replica_,
@@ -229,7 +229,7 @@ int64_t i64(sqlite3_stmt* s, int i) { return sqlite3_column_int64(s, i); }
 Status SqliteStore::write(const UnitRow& r) {
   P2C2R_RETURN_IF_ERROR(run(unit_, r.id, r.workload_id, r.idx, r.stage, r.kernel, r.kernel_version,
                             r.params_json, r.seed, r.deadline_ms, r.delay_bound_ms, r.state,
-                            r.canonical, r.reason, r.ready_ms));
+                            r.canonical, r.reason, r.ready_ms, r.inputs_json));
   // deps_json is a JSON array of unit ids: "[1,2,3]". Edges never change once written.
   if (r.deps_json.size() <= 2) return Status::Ok();
   int position = 0;
@@ -279,6 +279,7 @@ Result<Snapshot> SqliteStore::load() {
     u.canonical = text(s, 11);
     u.reason = text(s, 12);
     u.ready_ms = i64(s, 13);
+    u.inputs_json = text(s, 14);
     auto it = deps.find(u.id);
     u.deps_json = it == deps.end() ? "[]" : it->second;
     snap.units.push_back(std::move(u));

@@ -57,6 +57,9 @@ struct UnitRow {
   std::string reason;
   std::string deps_json;  // unit ids
   int64_t ready_ms = 0;
+  // Digests of inputs generated from the seed at submission (units without
+  // dependencies whose kernel takes inputs); JSON array of hex strings.
+  std::string inputs_json = "[]";
 };
 
 struct ReplicaRow {

@@ -88,21 +88,4 @@ Status create_self_signed_certificate(const std::string& cert_path, const std::s
   return Status::Ok();
 }
 
-Result<std::string> certificate_fingerprint(const std::string& cert_path) {
-  Owned<FILE> f(std::fopen(cert_path.c_str(), "r"));
-  if (!f) return not_found("cannot open certificate " + cert_path);
-  Owned<X509> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr));
-  if (!cert) return invalid_argument(cert_path + " is not a PEM certificate");
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  X509_digest(cert.get(), EVP_sha256(), md, &n);
-  std::string out;
-  char hex[4];
-  for (unsigned i = 0; i < n; ++i) {
-    std::snprintf(hex, sizeof hex, i ? ":%02X" : "%02X", md[i]);
-    out += hex;
-  }
-  return out;
-}
-
 }  // namespace p2c2r::server

@@ -15,7 +15,4 @@ namespace p2c2r::server {
 Status create_self_signed_certificate(const std::string& cert_path, const std::string& key_path,
                                       const std::vector<std::string>& extra_names = {});
 
-// SHA-256 fingerprint of the certificate in a PEM file, as colon-separated hex.
-Result<std::string> certificate_fingerprint(const std::string& cert_path);
-
 }  // namespace p2c2r::server

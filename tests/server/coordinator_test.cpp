@@ -301,6 +301,44 @@ TEST_F(CoordinatorTest, RestartKeepsAcknowledgedReportsAndReplicasInFlight) {
   EXPECT_EQ(wire::parse<wire::Registered>(r.body)->host_id, a.id);
 }
 
+TEST_F(CoordinatorTest, GeneratedInputsAreNamedInTheManifestAndOnlyItsHostsMayFetchThem) {
+  Peer a = register_peer("a"), b = register_peer("b");
+  wire::RegisterHost req{
+      a.key.public_key().hex(), "a", {"gpu", 1 << 30, {}, {{"raytrace", 1, 0.1}}}};
+  a.id = 0;
+  auto auth = sign(a, "POST", "/v1/hosts", wire::serialize(req));
+  a.id = wire::parse<wire::Registered>(
+             call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); }).body)
+             ->host_id;
+  wire::WorkloadSpec spec;
+  spec.kind = "raw";
+  spec.replication.min_quorum = 1;
+  spec.raw = wire::RawSpec{"raytrace",
+                           {{"width", 16}, {"height", 16}, {"tile_width", 16}, {"tile_height", 16}},
+                           3,
+                           1,
+                           {}};
+  ASSERT_EQ(call([&](Respond done) { coord_->submit(spec, std::move(done)); }).status, 200);
+  auto work = request(a);
+  ASSERT_TRUE(work);
+  ASSERT_EQ(work->manifest.inputs.size(), 1u);
+  const std::string digest = work->manifest.inputs[0];
+  Reply blob =
+      call([&](Respond done) { coord_->fetch_blob(a.id, digest, nullptr, std::move(done)); });
+  ASSERT_EQ(blob.status, 200) << blob.body;
+  EXPECT_EQ(digest_of(view(blob.body)).hex(), digest);
+  EXPECT_EQ(call([&](Respond done) {
+              coord_->fetch_blob(b.id, digest, nullptr, std::move(done));
+            }).status,
+            403);
+  // The input list survives a restart.
+  restart();
+  EXPECT_EQ(call([&](Respond done) {
+              coord_->fetch_blob(a.id, digest, nullptr, std::move(done));
+            }).status,
+            200);
+}
+
 TEST_F(CoordinatorTest, MetricsCountUnitsByState) {
   Peer a = register_peer("a");
   submit(2, 60000, /*quorum=*/1);
