@@ -192,8 +192,9 @@ int dispatch_benchmark(const Args& args) {
   const double p50 = percentile(all, 0.50), p99 = percentile(all, 0.99);
   uint64_t commits = 0;
   if (metrics.ok()) {
-    const auto pos = metrics->body.find("\np2c2r_store_commits_total ");
-    if (pos != std::string::npos) commits = std::stoull(metrics->body.substr(pos + 28));
+    const std::string key = "\np2c2r_store_commits_total ";
+    const auto pos = metrics->body.find(key);
+    if (pos != std::string::npos) commits = std::stoull(metrics->body.substr(pos + key.size()));
   }
   if (json) {
     nlohmann::json j = {
