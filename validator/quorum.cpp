@@ -19,6 +19,7 @@ struct Tally {
   std::vector<Group> groups;
   const ReplicaView* trusted = nullptr;
   uint32_t total = 0, errors = 0, in_progress = 0;
+  uint32_t trusted_live = 0;  // trusted replicas in flight or reported
   std::vector<uint64_t> duplicates;
 };
 
@@ -34,6 +35,7 @@ Tally tally(const std::vector<ReplicaView>& replicas, const ResultComparator& cm
     // for peers, so they do not count against max_total_results.
     if (!r.trusted) ++t.total;
     const bool reported = r.state == ReplicaState::kReported && r.digest;
+    if (r.trusted && (reported || r.state == ReplicaState::kInProgress)) ++t.trusted_live;
     if (!reported) {
       if (r.state == ReplicaState::kInProgress) ++t.in_progress;
       // An error, a timeout, or a report without a digest. A failed trusted
@@ -130,7 +132,7 @@ QuorumDecision decide_quorum(const ReplicationPolicy& policy,
   }
   d.outcome = Outcome::kNeedMore;
   // At first, fill up to target_nresults; after that, one more per missing match.
-  const uint32_t live = t.total - t.errors;
+  const uint32_t live = t.total - t.errors + t.trusted_live;
   uint32_t want = needed - t.in_progress;
   if (live < policy.target_nresults) want = std::max(want, policy.target_nresults - live);
   d.replicas_to_add = std::min(want, room);

@@ -69,8 +69,10 @@ HostReliability record_verdict(const ReliabilityConfig& config, HostReliability 
         r.consecutive_valid = 0;  // released, not trusted: trust is earned on real work
       }
     } else {
+      // Any bad result fails the probation: it starts again, and counts as
+      // another quarantine towards max_probations.
       r.probation_valid = 0;
-      if (verdict == Verdict::kInvalid) ++r.quarantines;  // a lie on probation fails it
+      ++r.quarantines;
     }
     return r;
   }

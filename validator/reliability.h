@@ -13,7 +13,7 @@
 //     `quarantine_error_rate` (after `quarantine_min_results` results) the
 //     record is quarantined: no work, except checked units (ringers) while
 //     on probation; `probation_valid_results` checked valid results in a row
-//     release it. After `max_probations` quarantines, or with probation
+//     release it; any bad result fails the probation. After `max_probations` quarantines, or with probation
 //     disabled, only an operator (clear_quarantine) releases it.
 //   - A trusted host's single-replica unit is spot-checked with probability
 //       p = min(1, spot_check_floor + 1/n + e)

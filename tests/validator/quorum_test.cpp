@@ -196,6 +196,14 @@ TEST(ValidatorTest, TrustedReplicaInFlightMakesTheUnitWait) {
   EXPECT_EQ(d.outcome, Outcome::kWaiting);
 }
 
+TEST(ValidatorTest, ServerSpotCheckInFlightCountsTowardsTarget) {
+  ReplicaView server = in_state(1, ReplicaState::kInProgress);
+  server.trusted = true;
+  auto d = decide_quorum(kPolicy, {server});
+  EXPECT_EQ(d.outcome, Outcome::kNeedMore);
+  EXPECT_EQ(d.replicas_to_add, 1u);  // one peer replica; the server is the second opinion
+}
+
 TEST(ValidatorTest, FailedTrustedReplicaIsNotAHostError) {
   ReplicationPolicy p{2, 2, 0, 6};
   ReplicaView server = in_state(2, ReplicaState::kError);

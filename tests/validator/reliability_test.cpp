@@ -123,6 +123,13 @@ TEST(ReliabilityTest, LieOnProbationRestartsItAndCountsAnotherQuarantine) {
   EXPECT_EQ(r.quarantines, 2u);
 }
 
+TEST(ReliabilityTest, TimeoutOnProbationFailsIt) {
+  auto r = after({Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid});
+  r = after({Verdict::kValid, Verdict::kTimedOut}, true, r);
+  EXPECT_EQ(r.probation_valid, 0u);
+  EXPECT_EQ(r.quarantines, 2u);
+}
+
 TEST(ReliabilityTest, RepeatOffenderNeedsAnOperator) {
   auto r = after({Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid,
                   Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid, Verdict::kInvalid});
