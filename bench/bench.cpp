@@ -9,6 +9,8 @@ const std::vector<Benchmark>& benchmarks() {
        kernels_benchmark},
       {"host", "what a peer measures and registers with: peak, bandwidth, every kernel",
        host_benchmark},
+      {"sim", "the validator under simulated honest, sabotaging, colluding and crashing hosts",
+       sim_benchmark},
   };
   return all;
 }

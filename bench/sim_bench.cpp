@@ -1,0 +1,56 @@
+// p2c2r bench sim: the reliability simulator (validator/sim.h) for one
+// scenario or all of them, as a table or JSON. Deterministic: the same
+// arguments print the same numbers on every machine.
+#include <iostream>
+
+#include "bench/bench.h"
+#include "cli/options.h"
+#include "validator/sim.h"
+
+namespace p2c2r::bench {
+
+int sim_benchmark(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description options("bench sim options");
+  std::string scenario = "all";
+  uint64_t units = 10000, seed = 1;
+  uint32_t hosts = 1000;
+  bool json = false;
+  options.add_options()("scenario", po::value(&scenario)->default_value(scenario),
+                        "honest, saboteurs-10, saboteurs-30, colluders-10, crashing-20 or all")(
+      "units", po::value(&units)->default_value(units), "work units to validate")(
+      "hosts", po::value(&hosts)->default_value(hosts), "simulated volunteer hosts")(
+      "seed", po::value(&seed)->default_value(seed), "seed of the whole run")(
+      "json", po::bool_switch(&json), "print JSON (an array for --scenario all)");
+  po::variables_map vm;
+  if (auto code = cli::parse("bench sim", "[--scenario NAME] [--units N] [--seed S] [--json]", args,
+                             options, vm))
+    return *code;
+
+  std::vector<validator::Scenario> scenarios;
+  if (scenario == "all") {
+    scenarios = validator::standard_scenarios();
+  } else {
+    auto s = validator::scenario_by_name(scenario);
+    if (!s.ok()) return cli::fail("bench sim", s.status());
+    scenarios.push_back(*s);
+  }
+  std::vector<validator::SimReport> reports;
+  for (const auto& s : scenarios) {
+    validator::SimConfig config;
+    config.scenario = s;
+    config.units = units;
+    config.hosts = hosts;
+    config.seed = seed;
+    auto report = validator::run_simulation(config);
+    if (!report.ok()) return cli::fail("bench sim", report.status());
+    reports.push_back(*report);
+  }
+  if (json)
+    std::cout << validator::format_sim_json(reports) << "\n";
+  else
+    std::cout << validator::format_sim_table(reports);
+  return 0;
+}
+
+}  // namespace p2c2r::bench
