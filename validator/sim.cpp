@@ -1,12 +1,13 @@
 #include "validator/sim.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <map>
 #include <queue>
-#include <set>
 
 #include "common/rng.h"
+#include "scheduler/matching.h"
 #include "validator/credit.h"
 #include "validator/replication.h"
 
@@ -54,6 +55,7 @@ namespace {
 constexpr const char* kFamily = "sim";
 constexpr uint64_t kServerHost = UINT64_MAX;
 constexpr uint64_t kCreditPerUnit = 1000;
+constexpr uint32_t kKernelVersion = 1;
 
 enum class Kind { kHonest, kSaboteur, kColluder, kCrasher };
 
@@ -81,6 +83,7 @@ Digest colluded(uint64_t unit) { return make_digest(unit, 0xc011ade); }
 struct Host {
   Kind kind = Kind::kHonest;
   double speed = 1.0;
+  scheduler::HostView view;  // what the scheduler's matching sees
 };
 
 struct Replica {
@@ -88,22 +91,24 @@ struct Replica {
   uint64_t host = 0;
   ReplicaState state = ReplicaState::kInProgress;
   std::optional<Digest> digest;
-  bool trusted = false;
+  bool trusted = false;  // the server's own re-execution
   bool ringer = false;
+  bool host_trusted = false;  // the host was trusted when it got the replica
+  bool error = false;         // the host will report an error
+  bool credited = false;      // judged valid and paid (granted or pending)
 };
 
 struct Unit {
   double arrival = 0, deadline = 0;
   ReplicationDecision decision;
   std::vector<uint64_t> replicas;
-  uint32_t want = 0;  // replicas still to send
   bool done = false, settling_on_server = false;
   Digest canonical;
   double accepted_at = 0;
   uint64_t work = 0;  // replicas run for it, by peers and the server
 };
 
-enum class EventKind { kArrive, kReplicaEnd, kRecheckEnd };
+enum class EventKind { kArrive, kReplicaEnd, kDeadline, kHostBack, kRecheckEnd };
 struct Event {
   double time;
   uint64_t seq;
@@ -111,6 +116,8 @@ struct Event {
   uint64_t id;
   bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
+
+int64_t to_ms(double seconds) { return std::llround(seconds * 1000.0); }
 
 class Simulation {
  public:
@@ -133,6 +140,13 @@ class Simulation {
         case EventKind::kReplicaEnd:
           on_replica_end(e.id);
           break;
+        case EventKind::kDeadline:
+          for (uint64_t rid : deadlines_.pop_expired(to_ms(now_)))
+            finish(rid, ReplicaState::kTimedOut);
+          break;
+        case EventKind::kHostBack:
+          idle_.push_back(e.id);
+          break;
         case EventKind::kRecheckEnd:
           on_recheck_end(e.id);
           break;
@@ -147,15 +161,17 @@ class Simulation {
     hosts_.resize(c_.hosts);
     const auto count = [&](double f) { return static_cast<size_t>(f * c_.hosts + 0.5); };
     size_t i = 0;
-    for (size_t n = count(c_.scenario.saboteur_fraction); n-- && i < hosts_.size();)
-      hosts_[i++].kind = Kind::kSaboteur;
-    for (size_t n = count(c_.scenario.colluder_fraction); n-- && i < hosts_.size();)
-      hosts_[i++].kind = Kind::kColluder;
-    for (size_t n = count(c_.scenario.crasher_fraction); n-- && i < hosts_.size();)
-      hosts_[i++].kind = Kind::kCrasher;
+    const auto assign = [&](double fraction, Kind kind) {
+      for (size_t n = count(fraction); n-- && i < hosts_.size();) hosts_[i++].kind = kind;
+    };
+    assign(c_.scenario.saboteur_fraction, Kind::kSaboteur);
+    assign(c_.scenario.colluder_fraction, Kind::kColluder);
+    assign(c_.scenario.crasher_fraction, Kind::kCrasher);
     for (size_t k = hosts_.size() - 1; k > 0; --k) std::swap(hosts_[k], hosts_[rng_.below(k + 1)]);
     for (size_t h = 0; h < hosts_.size(); ++h) {
       hosts_[h].speed = 0.5 + 1.5 * uniform01(rng_);
+      hosts_[h].view.id = h;
+      hosts_[h].view.kernels[kFamily] = {kKernelVersion, c_.exec_mean * hosts_[h].speed};
       idle_.push_back(h);
     }
   }
@@ -166,18 +182,31 @@ class Simulation {
     Unit& unit = units_[u];
     unit.arrival = now_;
     unit.deadline = now_ + c_.unit_deadline;
-    unit.want = c_.policy.target_nresults;
-    ready_.insert({unit.deadline, u});
+    // One replica at first: its host's standing decides how many follow.
+    requeue(u, 1);
     if (u == warmup_units_) warmup_time_ = now_;
     const double rate = c_.load * c_.hosts / c_.exec_mean;
     if (u + 1 < c_.units) schedule(now_ + 1.0 / rate, EventKind::kArrive, u + 1);
   }
 
-  bool holds(const Unit& unit, uint64_t host) const {
-    for (uint64_t r : unit.replicas)
-      if (replicas_[r].host == host) return true;
-    return false;
+  // Puts the unit in the scheduler's ready queue wanting `wanted` more
+  // replicas (replacing what it wanted before), or takes it out for 0.
+  void requeue(uint64_t u, uint32_t wanted) {
+    ready_.remove(u);
+    if (wanted == 0) return;
+    scheduler::ReadyUnit r;
+    r.unit_id = u;
+    r.submitter = kFamily;
+    r.priority = scheduler::Priority::kBatch;
+    r.deadline_ms = to_ms(units_[u].deadline);
+    r.kernel = kFamily;
+    r.kernel_version = kKernelVersion;
+    r.replicas_wanted = wanted;
+    for (uint64_t rid : units_[u].replicas)
+      if (replicas_[rid].host != kServerHost) r.hosts.push_back(replicas_[rid].host);
+    ready_.add(std::move(r));
   }
+
   bool has_live_replica(const Unit& unit) const {
     for (uint64_t r : unit.replicas) {
       const auto s = replicas_[r].state;
@@ -188,7 +217,7 @@ class Simulation {
 
   void dispatch() {
     std::vector<uint64_t> deferred;
-    while (!idle_.empty() && !ready_.empty()) {
+    while (!idle_.empty() && ready_.size() > 0) {
       const uint64_t h = idle_.front();
       idle_.pop_front();
       const HostStanding standing = book_.standing(h, kFamily);
@@ -197,14 +226,12 @@ class Simulation {
         send_ringer(h);
         continue;
       }
-      auto it = ready_.begin();
-      for (int tries = 0; it != ready_.end() && tries < 64 && holds(units_[it->second], h); ++tries)
-        ++it;
-      if (it == ready_.end() || holds(units_[it->second], h)) {
-        deferred.push_back(h);
+      const auto picked = ready_.take(hosts_[h].view, to_ms(now_));
+      if (!picked) {
+        deferred.push_back(h);  // holds a replica of every ready unit
         continue;
       }
-      send(it->second, h, standing);
+      send(picked->unit_id, h, standing);
     }
     idle_.insert(idle_.begin(), deferred.begin(), deferred.end());
   }
@@ -213,7 +240,9 @@ class Simulation {
   void run_on_host(uint64_t rid) {
     Replica& r = replicas_[rid];
     const Host& host = hosts_[r.host];
-    double end = now_ + c_.exec_mean * host.speed * (0.8 + 0.4 * uniform01(rng_));
+    ++peer_replicas_;
+    deadlines_.add(rid, to_ms(now_ + c_.delay_bound));
+    schedule(now_ + c_.delay_bound + 0.001, EventKind::kDeadline, rid);
     switch (host.kind) {
       case Kind::kHonest:
         r.digest = truth(r.unit);
@@ -227,18 +256,19 @@ class Simulation {
       case Kind::kCrasher: {
         const double u = uniform01(rng_);
         if (u < c_.crash_timeout_probability) {
-          end = now_ + c_.delay_bound;  // offline until the deadline passes
-          pending_state_[rid] = ReplicaState::kTimedOut;
-        } else if (u < c_.crash_timeout_probability + c_.crash_error_probability) {
-          pending_state_[rid] = ReplicaState::kError;
-        } else {
-          r.digest = truth(r.unit);
+          // Crashed: never reports; back online once the deadline has passed.
+          schedule(now_ + c_.delay_bound, EventKind::kHostBack, r.host);
+          return;
         }
+        if (u < c_.crash_timeout_probability + c_.crash_error_probability)
+          r.error = true;
+        else
+          r.digest = truth(r.unit);
         break;
       }
     }
-    ++peer_replicas_;
-    schedule(end, EventKind::kReplicaEnd, rid);
+    schedule(now_ + c_.exec_mean * host.speed * (0.8 + 0.4 * uniform01(rng_)),
+             EventKind::kReplicaEnd, rid);
   }
 
   void send_ringer(uint64_t h) {
@@ -263,26 +293,36 @@ class Simulation {
     return replicas_.size() - 1;
   }
 
+  double server_slot() {
+    ++server_executions_;
+    server_free_at_ = std::max(now_, server_free_at_) + c_.server_exec;
+    return server_free_at_;
+  }
+
   void server_execute(uint64_t u) {
     const uint64_t rid = new_replica(u, kServerHost, true);
     replicas_[rid].digest = truth(u);  // the server's own run of the same SPIR-V is right
-    ++server_executions_;
-    server_free_at_ = std::max(now_, server_free_at_) + c_.server_exec;
-    schedule(server_free_at_, EventKind::kReplicaEnd, rid);
+    schedule(server_slot(), EventKind::kReplicaEnd, rid);
   }
 
+  // The scheduler gave unit `u` to host `h`.
   void send(uint64_t u, uint64_t h, const HostStanding& standing) {
     Unit& unit = units_[u];
-    if (!has_live_replica(unit)) {
+    const bool first = !has_live_replica(unit);
+    uint32_t more = 0;
+    if (first) {
       unit.decision = decide_replication(c_.reliability, c_.policy, standing, rng_);
       if (unit.decision.check == CheckBy::kServer) server_execute(u);
       if (unit.decision.check == CheckBy::kServer || unit.decision.check == CheckBy::kAnotherHost)
         ++spot_checks_;
-      const QuorumDecision d = decide_quorum(unit.decision.policy, views(unit));
-      unit.want = std::max<uint32_t>(d.replicas_to_add, 1);
+      more =
+          std::max<uint32_t>(decide_quorum(unit.decision.policy, views(unit)).replicas_to_add, 1) -
+          1;
     }
-    run_on_host(new_replica(u, h, false));
-    if (--unit.want == 0) ready_.erase({unit.deadline, u});
+    const uint64_t rid = new_replica(u, h, false);
+    replicas_[rid].host_trusted = standing.standing == Standing::kTrusted;
+    run_on_host(rid);
+    if (first) requeue(u, more);
   }
 
   std::vector<ReplicaView> views(const Unit& unit) const {
@@ -296,46 +336,53 @@ class Simulation {
 
   void on_replica_end(uint64_t rid) {
     Replica& r = replicas_[rid];
-    if (r.host != kServerHost) idle_.push_back(r.host);
-    auto ps = pending_state_.find(rid);
-    if (ps != pending_state_.end()) {
-      r.state = ps->second;
-      pending_state_.erase(ps);
-    } else {
-      r.state = ReplicaState::kReported;
-    }
-    if (r.state != ReplicaState::kReported) {
+    if (r.host == kServerHost) return finish(rid, ReplicaState::kReported);
+    deadlines_.remove(rid);
+    idle_.push_back(r.host);
+    finish(rid, r.error ? ReplicaState::kError : ReplicaState::kReported);
+  }
+
+  void finish(uint64_t rid, ReplicaState state) {
+    Replica& r = replicas_[rid];
+    r.state = state;
+    if (!r.ringer && r.host != kServerHost) ready_.replica_ended(kFamily);
+    if (state != ReplicaState::kReported) {
       book_.record(r.host, kFamily,
-                   r.state == ReplicaState::kError ? Verdict::kError : Verdict::kTimedOut, true);
+                   state == ReplicaState::kError ? Verdict::kError : Verdict::kTimedOut, true);
       if (r.ringer) return;
     } else if (r.ringer) {
-      judged(rid, *r.digest == truth(r.unit), true);
+      judged(rid, *r.digest == truth(r.unit), true, true);
       return;
     }
     Unit& unit = units_[r.unit];
     if (unit.done) {
-      if (r.state == ReplicaState::kReported)
+      if (state == ReplicaState::kReported)
         judged(rid, judge_late_result(unit.canonical, {}, *r.digest, {}) == LateVerdict::kValid,
-               true);
+               true, false);
       return;
     }
     settle(r.unit);
   }
 
   // Records a verdict on a peer's reported result and pays or punishes it.
-  void judged(uint64_t rid, bool valid, bool checked) {
+  // `confirmed`: the server or a trusted host agreed with it.
+  void judged(uint64_t rid, bool valid, bool checked, bool confirmed) {
     const uint64_t h = replicas_[rid].host;
     if (h == kServerHost) return;
     book_.record(h, kFamily, valid ? Verdict::kValid : Verdict::kInvalid, checked);
     if (!valid) return caught(h);
+    replicas_[rid].credited = true;
     // Ringers pay like real work: a ringer that earned nothing would give itself away.
     if (checked) {
       (void)credit_.grant(rid, h, 0, kCreditPerUnit);
       credit_.release_pending(h);
     } else {
       (void)credit_.add_pending(rid, h, 0, kCreditPerUnit);
-      unverified_[h].push_back({rid, replicas_[rid].unit, seq_});
     }
+    // Suspect once the host is caught: a single replica taken on trust, or a
+    // quorum of untrusted hosts (who may be colluding).
+    if (!confirmed && !replicas_[rid].ringer)
+      unverified_[h].push_back({rid, replicas_[rid].unit, seq_});
   }
 
   void caught(uint64_t h) {
@@ -348,20 +395,30 @@ class Simulation {
     // The simulator settles both lists the same way: the server re-executes.
     for (const auto* list : {&plan.recheck, &plan.invalidate}) {
       for (uint64_t rid : *list) {
-        ++server_executions_;
         ++units_[replicas_[rid].unit].work;
-        server_free_at_ = std::max(now_, server_free_at_) + c_.server_exec;
-        schedule(server_free_at_, EventKind::kRecheckEnd, rid);
+        schedule(server_slot(), EventKind::kRecheckEnd, rid);
       }
     }
   }
 
-  void on_recheck_end(uint64_t rid) {
-    Unit& unit = units_[replicas_[rid].unit];
-    if (unit.canonical == truth(replicas_[rid].unit)) return;
-    unit.canonical = truth(replicas_[rid].unit);
-    ++wrong_fixed_;
-    (void)credit_.revoke(rid);
+  // The server's re-execution of a suspect result's unit is in: a wrong
+  // canonical result is replaced, and every host that agreed with it loses
+  // the credit and is caught in turn.
+  void on_recheck_end(uint64_t suspect) {
+    const uint64_t u = replicas_[suspect].unit;
+    Unit& unit = units_[u];
+    if (unit.canonical != truth(u)) {
+      unit.canonical = truth(u);
+      ++wrong_fixed_;
+    }
+    for (uint64_t rid : unit.replicas) {
+      Replica& r = replicas_[rid];
+      if (!r.credited || r.digest == truth(u)) continue;
+      r.credited = false;
+      (void)credit_.revoke(rid);
+      book_.record(r.host, kFamily, Verdict::kInvalid, true);
+      caught(r.host);
+    }
   }
 
   void settle(uint64_t u) {
@@ -371,11 +428,9 @@ class Simulation {
       case Outcome::kWaiting:
         return;
       case Outcome::kNeedMore:
-        unit.want = d.replicas_to_add;
-        ready_.insert({unit.deadline, u});
-        return;
+        return requeue(u, d.replicas_to_add);
       case Outcome::kFailed:
-        ready_.erase({unit.deadline, u});
+        requeue(u, 0);
         if (!unit.settling_on_server) {
           unit.settling_on_server = true;
           ++failed_quorums_;
@@ -385,14 +440,20 @@ class Simulation {
       case Outcome::kAccepted:
         break;
     }
-    ready_.erase({unit.deadline, u});
+    requeue(u, 0);
     unit.done = true;
     unit.canonical = *d.canonical_digest;
     unit.accepted_at = now_;
     ++completed_;
+    if (unit.canonical != truth(u)) ++wrong_accepted_;
     if (unit.decision.single) ++single_units_;
-    for (uint64_t rid : d.valid) judged(rid, true, !unit.decision.single);
-    for (uint64_t rid : d.invalid) judged(rid, false, true);
+    for (uint64_t rid : d.valid) {
+      const bool confirmed = std::any_of(d.valid.begin(), d.valid.end(), [&](uint64_t other) {
+        return other != rid && (replicas_[other].trusted || replicas_[other].host_trusted);
+      });
+      judged(rid, true, !unit.decision.single, confirmed);
+    }
+    for (uint64_t rid : d.invalid) judged(rid, false, true, true);
   }
 
   SimReport report() const {
@@ -400,12 +461,13 @@ class Simulation {
     rep.scenario = c_.scenario.name;
     rep.units = c_.units;
     rep.units_completed = completed_;
+    rep.wrong_accepted = wrong_accepted_;
     std::vector<double> latency;
     uint64_t steady_work = 0, steady_done = 0;
     for (uint64_t u = 0; u < units_.size(); ++u) {
       const Unit& unit = units_[u];
       if (!unit.done) continue;
-      if (unit.canonical != truth(u)) ++rep.wrong_accepted;
+      if (unit.canonical != truth(u)) ++rep.wrong_outstanding;
       latency.push_back(unit.accepted_at - unit.arrival);
       if (u >= warmup_units_) steady_work += unit.work, ++steady_done;
     }
@@ -445,16 +507,16 @@ class Simulation {
   std::vector<Host> hosts_;
   std::vector<Unit> units_;
   std::vector<Replica> replicas_;
-  std::map<uint64_t, ReplicaState> pending_state_;  // outcomes decided at send, shown at the end
   std::map<uint64_t, std::vector<UnverifiedResult>> unverified_;
-  std::set<std::pair<double, uint64_t>> ready_;  // (deadline, unit): units wanting replicas
+  scheduler::ReadyQueue ready_;         // units wanting replicas, EDF
+  scheduler::DeadlineQueue deadlines_;  // peer replicas in flight, by report-by time
   std::deque<uint64_t> idle_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   double now_ = 0, server_free_at_ = 0, warmup_time_ = -1;
   uint64_t seq_ = 0, ringer_ids_ = 0, warmup_units_ = 0;
   uint64_t completed_ = 0, peer_replicas_ = 0, server_executions_ = 0, ringers_ = 0,
            steady_ringers_ = 0, single_units_ = 0, spot_checks_ = 0, failed_quorums_ = 0,
-           hosts_caught_ = 0, wrong_fixed_ = 0;
+           hosts_caught_ = 0, wrong_accepted_ = 0, wrong_fixed_ = 0;
 };
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The reliability simulator: a deterministic discrete-event model of
 // thousands of volunteer hosts, some of them faulty or malicious, driving the
 // real validator policy (decide_replication, decide_ringer, decide_quorum,
-// ReliabilityBook, plan_recheck, CreditLedger) through a simple dispatch loop
-// (earliest deadline first; never two replicas of a unit to one host).
+// ReliabilityBook, plan_recheck, CreditLedger) and the real scheduler
+// matching (scheduler::ReadyQueue: earliest deadline first, never two
+// replicas of a unit to one host; scheduler::DeadlineQueue for timeouts).
 //
 // Pure: the same SimConfig gives the same SimReport on every machine (a seeded
 // Rng, a simulated clock, no threads, no I/O). `p2c2r bench sim` prints it.
@@ -65,10 +66,13 @@ struct SimReport {
   std::string scenario;
   uint64_t units = 0;
   uint64_t units_completed = 0;
-  // Units whose final canonical result is wrong.
+  // Units accepted with a wrong canonical result (a user could have fetched
+  // it), whether or not a later re-check fixed it.
   uint64_t wrong_accepted = 0;
-  // Wrong canonical results later found by a re-check of a caught host and fixed.
+  // Of those, found by the re-check of a caught host and replaced.
   uint64_t wrong_fixed = 0;
+  // Units whose canonical result is still wrong at the end.
+  uint64_t wrong_outstanding = 0;
   // Every replica run for the units (by peers, including errors, timeouts and
   // ringers, plus the server's re-executions) per completed unit.
   double replicas_per_unit = 0.0;
