@@ -16,15 +16,32 @@ int sim_benchmark(const Args& args) {
   uint64_t units = 10000, seed = 1;
   uint32_t hosts = 1000;
   bool json = false;
+  validator::SimConfig base;
+  auto& rc = base.reliability;
   options.add_options()("scenario", po::value(&scenario)->default_value(scenario),
                         "honest, saboteurs-10, saboteurs-30, colluders-10, crashing-20 or all")(
       "units", po::value(&units)->default_value(units), "work units to validate")(
       "hosts", po::value(&hosts)->default_value(hosts), "simulated volunteer hosts")(
       "seed", po::value(&seed)->default_value(seed), "seed of the whole run")(
-      "json", po::bool_switch(&json), "print JSON (an array for --scenario all)");
+      "json", po::bool_switch(&json), "print JSON (an array for --scenario all)")(
+      "load", po::value(&base.load)->default_value(base.load),
+      "arrival rate as a fraction of what the hosts run at one replica per unit")(
+      "server-exec", po::value(&base.server_exec)->default_value(base.server_exec),
+      "simulated seconds of the server's re-execution of one unit")(
+      "spot-check-floor", po::value(&rc.spot_check_floor)->default_value(rc.spot_check_floor),
+      "validator: least spot-check probability of a trusted host's unit")(
+      "server-check-fraction",
+      po::value(&rc.server_check_fraction)->default_value(rc.server_check_fraction),
+      "validator: share of spot checks the server runs itself")(
+      "ringer-fraction", po::value(&rc.ringer_fraction)->default_value(rc.ringer_fraction),
+      "validator: share of dispatches that are ringers")(
+      "trust-after",
+      po::value(&rc.trust_after_consecutive_valid)->default_value(rc.trust_after_consecutive_valid),
+      "validator: consecutive valid results before a host is trusted");
   po::variables_map vm;
-  if (auto code = cli::parse("bench sim", "[--scenario NAME] [--units N] [--seed S] [--json]", args,
-                             options, vm))
+  if (auto code = cli::parse(
+          "bench sim", "[--scenario NAME|all] [--units N] [--seed S] [--json] [policy options]",
+          args, options, vm))
     return *code;
 
   std::vector<validator::Scenario> scenarios;
@@ -37,7 +54,7 @@ int sim_benchmark(const Args& args) {
   }
   std::vector<validator::SimReport> reports;
   for (const auto& s : scenarios) {
-    validator::SimConfig config;
+    validator::SimConfig config = base;
     config.scenario = s;
     config.units = units;
     config.hosts = hosts;

@@ -42,7 +42,7 @@ struct ReliabilityConfig {
   uint32_t probation_valid_results = 10;
   uint32_t max_probations = 3;
   double spot_check_floor = 0.03;
-  double server_check_fraction = 0.5;  // of spot checks, the share run by the server itself
+  double server_check_fraction = 0.1;  // of spot checks, the share run by the server itself
   double ringer_fraction = 0.01;       // of dispatches to hosts in good standing
   uint32_t max_recheck_results = 1000; // per caught host; older ones are invalidated outright
 };
