@@ -56,12 +56,13 @@ struct ReplicaView {
   uint64_t host_id = 0;  // required: agreement is counted in distinct hosts
   ReplicaState state = ReplicaState::kInProgress;
   std::optional<Digest> digest;  // set when kReported; a report without one counts as an error
-  // The full output, only for kernels whose comparator needs_outputs(); may be
-  // empty (not uploaded). Not owned: valid for the duration of the call.
-  ByteView output;
   // A result known correct without a quorum: the server's own trusted
   // re-execution, or the known answer of a ringer.
   bool trusted = false;
+  // The full output, only for kernels whose comparator needs_outputs(); may be
+  // empty (not uploaded). Not owned: valid for the duration of the call.
+  // Last, so that {id, host, state, digest, trusted} still initialises a view.
+  ByteView output = {};
 };
 
 enum class Outcome {

@@ -292,7 +292,7 @@ class Simulation {
     std::vector<ReplicaView> v;
     for (uint64_t rid : unit.replicas) {
       const Replica& r = replicas_[rid];
-      v.push_back({rid, r.host, r.state, r.digest, {}, r.trusted});
+      v.push_back({rid, r.host, r.state, r.digest, r.trusted});
     }
     return v;
   }
