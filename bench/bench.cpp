@@ -11,6 +11,8 @@ const std::vector<Benchmark>& benchmarks() {
        host_benchmark},
       {"dispatch", "server request -> report cycles per second over HTTPS, N simulated peers",
        dispatch_benchmark},
+      {"sim", "the validator under simulated honest, sabotaging, colluding and crashing hosts",
+       sim_benchmark},
   };
   return all;
 }

@@ -22,5 +22,6 @@ const std::vector<Benchmark>& benchmarks();
 int kernels_benchmark(const Args& args);
 int host_benchmark(const Args& args);
 int dispatch_benchmark(const Args& args);
+int sim_benchmark(const Args& args);
 
 }  // namespace p2c2r::bench
