@@ -1,0 +1,20 @@
+#version 450
+// Broad phase: each body takes a slot in its cell's range. Which slot comes
+// from an atomic, so the order inside a cell is not yet deterministic;
+// physics_order.comp sorts each cell's range by body id next.
+#extension GL_GOOGLE_include_directive : require
+#include "physics_common.glsl"
+layout(local_size_x_id = 0) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer CellOf { uint c[]; } cell_of;
+layout(std430, set = 0, binding = 1) readonly buffer Start { uint s[]; } start;
+layout(std430, set = 0, binding = 2) buffer Fill { uint n[]; } fill;
+layout(std430, set = 0, binding = 3) writeonly buffer Unordered { uint id[]; } unordered;
+
+void main() {
+  uint i = gl_GlobalInvocationID.x;
+  if (i >= pc.bodies) return;
+  uint c = cell_of.c[i];
+  uint slot = start.s[c] + atomicAdd(fill.n[c], 1u);
+  if (slot < pc.bodies) unordered.id[slot] = i;
+}
