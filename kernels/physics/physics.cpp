@@ -19,7 +19,8 @@ using physics::Config;
 constexpr uint32_t kPushBytes = 40;
 enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kOrder, kContacts, kSolve };
 enum BufferIndex : uint32_t {
-  kHeader, kState, kCellOf, kCount, kFill, kStart, kUnordered, kSortedId, kSorted, kContactCount
+  kHeader, kState, kCellOf, kCount, kFill, kStart, kUnordered, kSortedId, kSorted, kContactCount,
+  kContactList
 };
 
 Bytes push_of(const Config& c) {
@@ -43,7 +44,7 @@ class PhysicsKernel final : public Kernel {
             {"physics_scan", physics_scan_spv, with(3)},
             {"physics_scatter", physics_scatter_spv, with(4)},
             {"physics_order", physics_order_spv, with(6)},
-            {"physics_contacts", physics_contacts_spv, with(3)},
+            {"physics_contacts", physics_contacts_spv, with(4)},
             {"physics_solve", physics_solve_spv, with(7)}};
   }
   std::vector<ParamSpec> param_specs() const override {
@@ -52,7 +53,7 @@ class PhysicsKernel final : public Kernel {
         {"bodies", 1, 65536, 8192, "number of spheres (at most grid^3)"},
         {"steps", 1, 1024, 32, "simulation steps"},
         {"grid", 2, 64, 24, "cells per box side; the box is grid x grid x grid units"},
-        {"radius", one / 4, one / 2, 26214, "sphere radius, Q16.16 units (1/4 .. 1/2)"},
+        {"radius", one / 4, one / 2, one / 4, "sphere radius, Q16.16 units (1/4 .. 1/2)"},
         {"dt", one / 1024, one / 8, one / 64, "seconds per step, Q16.16"},
         {"gravity", 0, 64 * one, 642253, "gravity along -z, Q16.16 units/s^2 (default 9.8)"},
         {"restitution", 0, one, 52429, "coefficient of restitution, Q16.16 (default 0.8)"},
@@ -101,6 +102,7 @@ class PhysicsKernel final : public Kernel {
         {n * 4, {}},            // sorted_id
         {n * physics::kBodyBytes, {}},
         {n * 4, {}},  // contacts per slot
+        {n * physics::kMaxContacts * 4, {}},  // contact list per slot
     };
     const Bytes push = push_of(c);
     const std::array<uint32_t, 3> per_body{groups_for(n, local_size), 1, 1};
@@ -110,9 +112,9 @@ class PhysicsKernel final : public Kernel {
       plan.dispatches.push_back({kScatter, {kCellOf, kStart, kFill, kUnordered}, push, per_body});
       plan.dispatches.push_back(
           {kOrder, {kUnordered, kCellOf, kStart, kState, kSortedId, kSorted}, push, per_body});
-      plan.dispatches.push_back({kContacts, {kStart, kSorted, kContactCount}, push, per_body});
+      plan.dispatches.push_back({kContacts, {kStart, kSorted, kContactCount, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kSolve, {kStart, kSorted, kSortedId, kContactCount, kState, kCellOf, kCount}, push,
+          {kSolve, {kSorted, kSortedId, kContactCount, kContactList, kState, kCellOf, kCount}, push,
            per_body});
     }
     plan.outputs = {kHeader, kState};

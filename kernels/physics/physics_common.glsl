@@ -18,10 +18,15 @@ layout(push_constant) uniform Push {
 
 const int64_t kOne = 65536l;
 
-// Floor square root, 32 fixed rounds.
-uint64_t isqrt64(uint64_t x) {
-  uint64_t res = 0ul, bit = 1ul << 62;
-  for (int i = 0; i < 32; ++i) {
+// At most this many contacts per body are solved (the first found, in the
+// fixed neighbour order); more than 12 equal spheres cannot touch one without
+// deep overlap.
+const uint kMaxContacts = 16u;
+
+// Floor square root of a 32-bit value, 16 fixed rounds.
+uint isqrt32(uint x) {
+  uint res = 0u, bit = 1u << 30;
+  for (int i = 0; i < 16; ++i) {
     if (x >= res + bit) {
       x -= res + bit;
       res = (res >> 1) + bit;
@@ -31,13 +36,6 @@ uint64_t isqrt64(uint64_t x) {
     bit >>= 2;
   }
   return res;
-}
-
-// Signed division rounding toward zero (b > 0), done on magnitudes so that it
-// never depends on how a driver rounds negative quotients.
-int64_t div_trunc(int64_t a, int64_t b) {
-  uint64_t q = uint64_t(a < 0l ? -a : a) / uint64_t(b);
-  return a < 0l ? -int64_t(q) : int64_t(q);
 }
 
 int cell_coord(int p) { return clamp(p >> 16, 0, int(pc.grid) - 1); }

@@ -14,8 +14,12 @@
 
 namespace p2c2r::kernels::physics {
 
-// Floor square root of a 64-bit value (32 fixed rounds, as in the shaders).
-uint64_t isqrt64(uint64_t x);
+// At most this many contacts per body are solved: the first found in the
+// fixed neighbour order (physics_common.glsl has the same constant).
+constexpr uint32_t kMaxContacts = 16;
+
+// Floor square root (16 fixed rounds, as in the shaders).
+uint32_t isqrt32(uint32_t x);
 
 // Runs config.steps steps on `bodies` (id order) and returns the new state.
 std::vector<Body> simulate(const Config& config, std::vector<Body> bodies, unsigned threads);
