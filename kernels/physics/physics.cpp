@@ -19,7 +19,16 @@ using physics::Config;
 constexpr uint32_t kPushBytes = 40;
 enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kOrder, kContacts, kSolve };
 enum BufferIndex : uint32_t {
-  kHeader, kState, kCellOf, kCount, kFill, kStart, kUnordered, kSortedId, kSorted, kContactCount,
+  kHeader,
+  kState,
+  kCellOf,
+  kCount,
+  kFill,
+  kStart,
+  kUnordered,
+  kSortedId,
+  kSorted,
+  kContactCount,
   kContactList
 };
 
@@ -73,8 +82,7 @@ class PhysicsKernel final : public Kernel {
       return invalid_argument("physics takes 1 input blob (world), got " +
                               std::to_string(inputs.size()));
     }
-    return physics::check_world(physics::config_from(p), inputs[0])
-        .with_context("input 'world'");
+    return physics::check_world(physics::config_from(p), inputs[0]).with_context("input 'world'");
   }
 
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
@@ -101,7 +109,7 @@ class PhysicsKernel final : public Kernel {
         {n * 4, {}},            // unordered
         {n * 4, {}},            // sorted_id
         {n * physics::kBodyBytes, {}},
-        {n * 4, {}},  // contacts per slot
+        {n * 4, {}},                          // contacts per slot
         {n * physics::kMaxContacts * 4, {}},  // contact list per slot
     };
     const Bytes push = push_of(c);
@@ -112,9 +120,12 @@ class PhysicsKernel final : public Kernel {
       plan.dispatches.push_back({kScatter, {kCellOf, kStart, kFill, kUnordered}, push, per_body});
       plan.dispatches.push_back(
           {kOrder, {kUnordered, kCellOf, kStart, kState, kSortedId, kSorted}, push, per_body});
-      plan.dispatches.push_back({kContacts, {kStart, kSorted, kContactCount, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kSolve, {kSorted, kSortedId, kContactCount, kContactList, kState, kCellOf, kCount}, push,
+          {kContacts, {kStart, kSorted, kContactCount, kContactList}, push, per_body});
+      plan.dispatches.push_back(
+          {kSolve,
+           {kSorted, kSortedId, kContactCount, kContactList, kState, kCellOf, kCount},
+           push,
            per_body});
     }
     plan.outputs = {kHeader, kState};
@@ -126,7 +137,8 @@ class PhysicsKernel final : public Kernel {
   // with the candidate count taken from the mean cell occupancy.
   uint64_t cost(const Params& p) const override {
     const Config c = physics::config_from(p);
-    const uint64_t occupancy = std::min<uint64_t>(c.cell_cap, (c.bodies + c.cells() - 1) / c.cells());
+    const uint64_t occupancy =
+        std::min<uint64_t>(c.cell_cap, (c.bodies + c.cells() - 1) / c.cells());
     const uint64_t candidates = 27 * occupancy;
     return uint64_t{c.steps} * c.bodies * (40 + 2 * 12 * candidates + 150 * occupancy);
   }
@@ -137,8 +149,8 @@ class PhysicsKernel final : public Kernel {
   std::map<std::string, int64_t> small_params() const override {
     // Dense (half the cells filled, large spheres) and fast, so a few steps
     // see sphere-sphere contacts, wall bounces and friction.
-    return {{"bodies", 500}, {"steps", 12}, {"grid", 10}, {"radius", 29491}, {"dt", 2048},
-            {"max_speed", 12 * physics::kOne}};
+    return {{"bodies", 500},   {"steps", 12}, {"grid", 10},
+            {"radius", 29491}, {"dt", 2048},  {"max_speed", 12 * physics::kOne}};
   }
 
   Result<std::string> write_output(const Params&, ByteView output,
@@ -151,8 +163,9 @@ class PhysicsKernel final : public Kernel {
   Status check_params(const Params& p) const override {
     const Config c = physics::config_from(p);
     if (uint64_t{c.bodies} > c.cells()) {
-      return invalid_argument("bodies=" + std::to_string(c.bodies) + " exceeds grid^3=" +
-                              std::to_string(c.cells()) + " (at most one sphere per cell at start)");
+      return invalid_argument("bodies=" + std::to_string(c.bodies) +
+                              " exceeds grid^3=" + std::to_string(c.cells()) +
+                              " (at most one sphere per cell at start)");
     }
     if ((int64_t{c.max_speed} * c.dt) >> 16 > c.radius) {
       return invalid_argument(

@@ -28,7 +28,8 @@ int32_t cell_coord(const Config& c, int32_t p) {
 
 uint32_t cell_index(const Config& c, const int32_t p[3]) {
   return (static_cast<uint32_t>(cell_coord(c, p[2])) * c.grid +
-          static_cast<uint32_t>(cell_coord(c, p[1]))) * c.grid +
+          static_cast<uint32_t>(cell_coord(c, p[1]))) *
+             c.grid +
          static_cast<uint32_t>(cell_coord(c, p[0]));
 }
 
@@ -176,8 +177,8 @@ void plane_contacts(const Config& c, const Body& b, int32_t v[3]) {
     v[a] = -mulq(v[a], e, 16);
     const int32_t jn = approach + mulq(approach, e, 16);
     const int b1 = (a + 1) % 3, b2 = (a + 2) % 3;
-    const uint32_t q = isqrt32(
-        static_cast<uint32_t>((int64_t{v[b1]} * v[b1] + int64_t{v[b2]} * v[b2]) >> 16));
+    const uint32_t q =
+        isqrt32(static_cast<uint32_t>((int64_t{v[b1]} * v[b1] + int64_t{v[b2]} * v[b2]) >> 16));
     if (q > 0) {
       const int32_t f = std::min(mulq(c.friction, jn, 16), static_cast<int32_t>(q << 8));
       const int64_t inv = 0x80000000u / q;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "common/rng.h"
@@ -60,8 +60,8 @@ Bytes generate_world(const Config& config, uint64_t seed) {
     const uint32_t cell[3] = {cells[i] % config.grid, cells[i] / config.grid % config.grid,
                               cells[i] / (config.grid * config.grid)};
     for (int a = 0; a < 3; ++a) {
-      bodies[i].p[a] = static_cast<int32_t>(int64_t{cell[a]} * kOne + config.radius +
-                                            rng.between(0, span));
+      bodies[i].p[a] =
+          static_cast<int32_t>(int64_t{cell[a]} * kOne + config.radius + rng.between(0, span));
     }
     for (int a = 0; a < 3; ++a) bodies[i].v[a] = static_cast<int32_t>(rng.between(-v0, v0));
   }
@@ -100,7 +100,8 @@ Status check_world(const Config& config, ByteView world) {
     return invalid_argument("world blob holds " + std::to_string(read_u32(world, 8)) +
                             " bodies, the parameters say " + std::to_string(config.bodies));
   }
-  if (read_u32(world, 12) != 0) return invalid_argument("world blob header: reserved word is not 0");
+  if (read_u32(world, 12) != 0)
+    return invalid_argument("world blob header: reserved word is not 0");
   const uint64_t expected = kHeaderBytes + kBodyBytes * config.bodies;
   if (world.size() != expected) {
     return invalid_argument("world blob is " + std::to_string(world.size()) + " bytes, expected " +
@@ -124,7 +125,8 @@ Status check_world(const Config& config, ByteView world) {
       }
     }
     const uint32_t cell = ((static_cast<uint32_t>(b.p[2] >> 16) * config.grid) +
-                           static_cast<uint32_t>(b.p[1] >> 16)) * config.grid +
+                           static_cast<uint32_t>(b.p[1] >> 16)) *
+                              config.grid +
                           static_cast<uint32_t>(b.p[0] >> 16);
     if (++occupancy[cell] > config.cell_cap) {
       return invalid_argument("world is too crowded: cell " + std::to_string(cell) +

@@ -21,7 +21,7 @@
 
 namespace p2c2r::kernels::physics {
 
-constexpr int32_t kOne = 1 << 16;  // 1.0 in Q16.16
+constexpr int32_t kOne = 1 << 16;             // 1.0 in Q16.16
 constexpr uint32_t kWorldMagic = 0x57594850;  // "PHYW"
 constexpr uint32_t kWorldVersion = 1;
 constexpr uint64_t kHeaderBytes = 16;
@@ -38,15 +38,15 @@ struct Body {
 struct Config {
   uint32_t bodies = 0;
   uint32_t steps = 0;
-  uint32_t grid = 0;         // cells per box side; box side = grid units
-  int32_t radius = 0;        // sphere radius, in [1/4, 1/2] unit
-  int32_t dt = 0;            // seconds per step
-  int32_t gravity_dt = 0;    // speed gravity adds per step
-  int32_t restitution = 0;   // e, in [0, 1]
-  int32_t friction = 0;      // Coulomb mu, in [0, 2]
-  int32_t max_speed = 0;     // per velocity component
-  int32_t rest_speed = 0;    // approach speeds at or below this bounce with e = 0
-  uint32_t cell_cap = 0;     // bodies of a cell that take part in contacts
+  uint32_t grid = 0;        // cells per box side; box side = grid units
+  int32_t radius = 0;       // sphere radius, in [1/4, 1/2] unit
+  int32_t dt = 0;           // seconds per step
+  int32_t gravity_dt = 0;   // speed gravity adds per step
+  int32_t restitution = 0;  // e, in [0, 1]
+  int32_t friction = 0;     // Coulomb mu, in [0, 2]
+  int32_t max_speed = 0;    // per velocity component
+  int32_t rest_speed = 0;   // approach speeds at or below this bounce with e = 0
+  uint32_t cell_cap = 0;    // bodies of a cell that take part in contacts
 
   int32_t box() const { return static_cast<int32_t>(grid) << 16; }
   uint32_t cells() const { return grid * grid * grid; }
