@@ -7,6 +7,7 @@
 #include "physics_bin.spv.h"
 #include "physics_contacts.spv.h"
 #include "physics_order.spv.h"
+#include "physics_pack.spv.h"
 #include "physics_scan.spv.h"
 #include "physics_scatter.spv.h"
 #include "physics_solve.spv.h"
@@ -17,18 +18,21 @@ namespace {
 using physics::Config;
 
 constexpr uint32_t kPushBytes = 40;
-enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kOrder, kContacts, kSolve };
+enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kOrder, kContacts, kSolve, kPack };
+// Bodies live on the device as 16-byte quads, so that each pass reads a body
+// with one vector load (lavapipe pays per load, not per component): kPos and
+// kVel in id order, kSortedPos / kSortedVel in slot (cell, then id) order.
 enum BufferIndex : uint32_t {
   kHeader,
   kState,
-  kCellOf,
+  kPos,
+  kVel,
   kCount,
   kFill,
-  kStart,
+  kRange,
   kUnordered,
-  kSortedId,
-  kSorted,
-  kContactCount,
+  kSortedPos,
+  kSortedVel,
   kContactList
 };
 
@@ -49,12 +53,13 @@ class PhysicsKernel final : public Kernel {
   }
   std::vector<Shader> shaders() const override {
     auto with = [](uint32_t bindings) { return ShaderInterface{bindings, kPushBytes}; };
-    return {{"physics_bin", physics_bin_spv, with(3)},
+    return {{"physics_bin", physics_bin_spv, with(4)},
             {"physics_scan", physics_scan_spv, with(3)},
             {"physics_scatter", physics_scatter_spv, with(4)},
             {"physics_order", physics_order_spv, with(6)},
             {"physics_contacts", physics_contacts_spv, with(4)},
-            {"physics_solve", physics_solve_spv, with(7)}};
+            {"physics_solve", physics_solve_spv, with(6)},
+            {"physics_pack", physics_pack_spv, with(3)}};
   }
   std::vector<ParamSpec> param_specs() const override {
     constexpr int64_t one = physics::kOne;
@@ -102,32 +107,30 @@ class PhysicsKernel final : public Kernel {
     plan.buffers = {
         {physics::kHeaderBytes, Bytes(world.begin(), world.begin() + physics::kHeaderBytes)},
         {n * physics::kBodyBytes, Bytes(world.begin() + physics::kHeaderBytes, world.end())},
-        {n * 4, {}},            // cell_of
-        {cells * 4, {}},        // count
-        {cells * 4, {}},        // fill
-        {(cells + 1) * 4, {}},  // start
-        {n * 4, {}},            // unordered
-        {n * 4, {}},            // sorted_id
-        {n * physics::kBodyBytes, {}},
-        {n * 4, {}},                          // contacts per slot
+        {n * 16, {}},                         // pos: x, y, z, cell
+        {n * 16, {}},                         // vel: vx, vy, vz, 0
+        {cells * 4, {}},                      // count
+        {cells * 4, {}},                      // fill
+        {cells * 8, {}},                      // range: begin, end
+        {n * 4, {}},                          // unordered
+        {n * 16, {}},                         // sorted pos: x, y, z, id
+        {n * 16, {}},                         // sorted vel: vx, vy, vz, k
         {n * physics::kMaxContacts * 4, {}},  // contact list per slot
     };
     const Bytes push = push_of(c);
     const std::array<uint32_t, 3> per_body{groups_for(n, local_size), 1, 1};
-    plan.dispatches.push_back({kBin, {kState, kCellOf, kCount}, push, per_body});
+    plan.dispatches.push_back({kBin, {kState, kPos, kVel, kCount}, push, per_body});
     for (uint32_t step = 0; step < c.steps; ++step) {
-      plan.dispatches.push_back({kScan, {kCount, kFill, kStart}, push, {1, 1, 1}});
-      plan.dispatches.push_back({kScatter, {kCellOf, kStart, kFill, kUnordered}, push, per_body});
+      plan.dispatches.push_back({kScan, {kCount, kFill, kRange}, push, {1, 1, 1}});
+      plan.dispatches.push_back({kScatter, {kPos, kRange, kFill, kUnordered}, push, per_body});
       plan.dispatches.push_back(
-          {kOrder, {kUnordered, kCellOf, kStart, kState, kSortedId, kSorted}, push, per_body});
+          {kOrder, {kUnordered, kPos, kVel, kRange, kSortedPos, kSortedVel}, push, per_body});
       plan.dispatches.push_back(
-          {kContacts, {kStart, kSorted, kContactCount, kContactList}, push, per_body});
+          {kContacts, {kRange, kSortedPos, kSortedVel, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kSolve,
-           {kSorted, kSortedId, kContactCount, kContactList, kState, kCellOf, kCount},
-           push,
-           per_body});
+          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, kCount}, push, per_body});
     }
+    plan.dispatches.push_back({kPack, {kPos, kVel, kState}, push, per_body});
     plan.outputs = {kHeader, kState};
     return plan;
   }

@@ -1,14 +1,15 @@
 #version 450
-// Broad phase: exclusive prefix sum of the per-cell counts, in one workgroup
-// (each invocation a contiguous chunk of cells, chunk totals combined in
-// order by invocation 0). Clears the counters for the next step as it goes.
+// Broad phase: exclusive prefix sum of the per-cell counts into each cell's
+// slot range (begin, end), in one workgroup (each invocation a contiguous
+// chunk of cells, chunk totals combined in order by invocation 0). Clears the
+// counters for the next step as it goes.
 #extension GL_GOOGLE_include_directive : require
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
 layout(std430, set = 0, binding = 0) buffer Count { uint n[]; } count;
 layout(std430, set = 0, binding = 1) writeonly buffer Fill { uint n[]; } fill;
-layout(std430, set = 0, binding = 2) writeonly buffer Start { uint s[]; } start;
+layout(std430, set = 0, binding = 2) writeonly buffer Range { uvec2 r[]; } range;
 
 shared uint totals[gl_WorkGroupSize.x];
 
@@ -32,14 +33,13 @@ void main() {
       totals[m] = running;
       running += t;
     }
-    start.s[cells] = running;
   }
   memoryBarrierShared();
   barrier();
   uint running = totals[l];
   for (uint c = b; c < e; ++c) {
     uint n = count.n[c];
-    start.s[c] = running;
+    range.r[c] = uvec2(running, running + n);
     running += n;
     count.n[c] = 0u;
     fill.n[c] = 0u;

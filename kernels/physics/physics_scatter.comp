@@ -6,15 +6,15 @@
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer CellOf { uint c[]; } cell_of;
-layout(std430, set = 0, binding = 1) readonly buffer Start { uint s[]; } start;
+layout(std430, set = 0, binding = 0) readonly buffer Pos { ivec4 p[]; } pos;
+layout(std430, set = 0, binding = 1) readonly buffer Range { uvec2 r[]; } range;
 layout(std430, set = 0, binding = 2) buffer Fill { uint n[]; } fill;
 layout(std430, set = 0, binding = 3) writeonly buffer Unordered { uint id[]; } unordered;
 
 void main() {
   uint i = gl_GlobalInvocationID.x;
   if (i >= pc.bodies) return;
-  uint c = cell_of.c[i];
-  uint slot = start.s[c] + atomicAdd(fill.n[c], 1u);
+  uint c = uint(pos.p[i].w);
+  uint slot = range.r[c].x + atomicAdd(fill.n[c], 1u);
   if (slot < pc.bodies) unordered.id[slot] = i;
 }

@@ -7,25 +7,27 @@
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Sorted { int s[]; } sorted;
-layout(std430, set = 0, binding = 1) readonly buffer SortedId { uint id[]; } sorted_id;
-layout(std430, set = 0, binding = 2) readonly buffer Contacts { uint k[]; } contacts;
-layout(std430, set = 0, binding = 3) readonly buffer ContactList { uint u[]; } list;
-layout(std430, set = 0, binding = 4) writeonly buffer State { int s[]; } state;
-layout(std430, set = 0, binding = 5) writeonly buffer CellOf { uint c[]; } cell_of;
-layout(std430, set = 0, binding = 6) buffer Count { uint n[]; } count;
+// Slot order: (x, y, z, id) and (vx, vy, vz, contact count k).
+layout(std430, set = 0, binding = 0) readonly buffer SortedPos { ivec4 p[]; } sorted_pos;
+layout(std430, set = 0, binding = 1) readonly buffer SortedVel { ivec4 v[]; } sorted_vel;
+layout(std430, set = 0, binding = 2) readonly buffer ContactList { uint u[]; } list;
+// Id order: (x, y, z, cell) and (vx, vy, vz, 0).
+layout(std430, set = 0, binding = 3) writeonly buffer Pos { ivec4 p[]; } pos;
+layout(std430, set = 0, binding = 4) writeonly buffer Vel { ivec4 v[]; } vel;
+layout(std430, set = 0, binding = 5) buffer Count { uint n[]; } count;
 
 int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 
 // One touching neighbour (slot u) of slot t: t's share of the impulse and of
 // the separation. Magnitudes: |d| < 2^16, |vr| < 2^24, so 32-bit square roots
 // and quotients suffice.
-void sphere_contact(uint t, uint u, ivec3 pi, ivec3 vi, inout ivec3 dv, inout ivec3 dp) {
-  ivec3 d = pi - ivec3(sorted.s[6u * u], sorted.s[6u * u + 1u], sorted.s[6u * u + 2u]);
+void sphere_contact(ivec4 pi, ivec4 vi, uint u, inout ivec3 dv, inout ivec3 dp) {
+  ivec4 pu = sorted_pos.p[u], vu = sorted_vel.v[u];
+  ivec3 d = pi.xyz - pu.xyz;
   uint d2 = uint(int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z);
   uint dist = isqrt32(d2);
-  uint s = 65536u / max(contacts.k[t], contacts.k[u]);  // 1/max(k_t, k_u) in Q16.16
-  ivec3 n = ivec3(0, 0, sorted_id.id[t] > sorted_id.id[u] ? 65536 : -65536);
+  uint s = 65536u / uint(max(vi.w, vu.w));  // 1/max(k_t, k_u) in Q16.16
+  ivec3 n = ivec3(0, 0, pi.w > pu.w ? 65536 : -65536);  // coincident centres: by id
   if (dist > 0u) {
     int64_t inv = int64_t(0x80000000u / dist);
     n = ivec3(mulq(d.x, inv, 15), mulq(d.y, inv, 15), mulq(d.z, inv, 15));
@@ -33,7 +35,7 @@ void sphere_contact(uint t, uint u, ivec3 pi, ivec3 vi, inout ivec3 dv, inout iv
   int corr = int((uint(2 * pc.radius - int(dist)) >> 1) * s >> 16);
   dp += ivec3(mulq(corr, n.x, 16), mulq(corr, n.y, 16), mulq(corr, n.z, 16));
 
-  ivec3 vr = vi - ivec3(sorted.s[6u * u + 3u], sorted.s[6u * u + 4u], sorted.s[6u * u + 5u]);
+  ivec3 vr = vi.xyz - vu.xyz;
   int vn = int((int64_t(vr.x) * n.x + int64_t(vr.y) * n.y + int64_t(vr.z) * n.z) >> 16);
   if (vn >= 0) return;  // separating
   int approach = -vn;
@@ -81,27 +83,23 @@ ivec3 plane_contacts(ivec3 p, ivec3 v) {
 void main() {
   uint t = gl_GlobalInvocationID.x;
   if (t >= pc.bodies) return;
-  ivec3 p = ivec3(sorted.s[6u * t], sorted.s[6u * t + 1u], sorted.s[6u * t + 2u]);
-  ivec3 v = ivec3(sorted.s[6u * t + 3u], sorted.s[6u * t + 4u], sorted.s[6u * t + 5u]);
+  ivec4 pt = sorted_pos.p[t], vt = sorted_vel.v[t];
   ivec3 dv = ivec3(0), dp = ivec3(0);
-  uint m_end = min(contacts.k[t], kMaxContacts);
+  uint m_end = min(uint(vt.w), kMaxContacts);
   for (uint m = 0u; m < m_end; ++m) {
     uint u = list.u[kMaxContacts * t + m];
-    if (u < pc.bodies) sphere_contact(t, u, p, v, dv, dp);
+    if (u < pc.bodies) sphere_contact(pt, vt, u, dv, dp);
   }
   ivec3 vmax = ivec3(pc.max_speed);
-  v = plane_contacts(p, clamp(v + dv, -vmax, vmax));
+  ivec3 v = plane_contacts(pt.xyz, clamp(vt.xyz + dv, -vmax, vmax));
   v.z -= pc.gravity_dt;
   v = clamp(v, -vmax, vmax);
   ivec3 lo = ivec3(pc.radius), hi = ivec3((int(pc.grid) << 16) - pc.radius);
-  ivec3 np = clamp(p + dp + ivec3(mulq(v.x, pc.dt, 16), mulq(v.y, pc.dt, 16), mulq(v.z, pc.dt, 16)), lo, hi);
-  uint i = sorted_id.id[t];
+  ivec3 np = clamp(pt.xyz + dp + ivec3(mulq(v.x, pc.dt, 16), mulq(v.y, pc.dt, 16), mulq(v.z, pc.dt, 16)), lo, hi);
+  uint i = uint(pt.w);
   if (i >= pc.bodies) return;
-  for (int a = 0; a < 3; ++a) {
-    state.s[6u * i + uint(a)] = np[a];
-    state.s[6u * i + 3u + uint(a)] = v[a];
-  }
   uint c = cell_index(np);
-  cell_of.c[i] = c;
+  pos.p[i] = ivec4(np, int(c));
+  vel.v[i] = ivec4(v, 0);
   atomicAdd(count.n[c], 1u);
 }
