@@ -27,9 +27,10 @@ enum BufferIndex : uint32_t {
   kState,
   kPos,
   kVel,
-  kCount,
+  kCountEven,
+  kCountOdd,
   kFill,
-  kRange,
+  kStarts,
   kUnordered,
   kSortedPos,
   kSortedVel,
@@ -54,7 +55,7 @@ class PhysicsKernel final : public Kernel {
   std::vector<Shader> shaders() const override {
     auto with = [](uint32_t bindings) { return ShaderInterface{bindings, kPushBytes}; };
     return {{"physics_bin", physics_bin_spv, with(4)},
-            {"physics_scan", physics_scan_spv, with(3)},
+            {"physics_scan", physics_scan_spv, with(4)},
             {"physics_scatter", physics_scatter_spv, with(4)},
             {"physics_order", physics_order_spv, with(6)},
             {"physics_contacts", physics_contacts_spv, with(4)},
@@ -109,9 +110,10 @@ class PhysicsKernel final : public Kernel {
         {n * physics::kBodyBytes, Bytes(world.begin() + physics::kHeaderBytes, world.end())},
         {n * 16, {}},                         // pos: x, y, z, cell
         {n * 16, {}},                         // vel: vx, vy, vz, 0
-        {cells * 4, {}},                      // count
+        {cells * 4, {}},                      // bodies per cell, counted at even steps
+        {cells * 4, {}},                      // ... and at odd steps
         {cells * 4, {}},                      // fill
-        {cells * 8, {}},                      // range: begin, end
+        {cells * 16, {}},                     // starts: s[c], s[c+1], s[c+2], s[c+3]
         {n * 4, {}},                          // unordered
         {n * 16, {}},                         // sorted pos: x, y, z, id
         {n * 16, {}},                         // sorted vel: vx, vy, vz, k
@@ -119,16 +121,20 @@ class PhysicsKernel final : public Kernel {
     };
     const Bytes push = push_of(c);
     const std::array<uint32_t, 3> per_body{groups_for(n, local_size), 1, 1};
-    plan.dispatches.push_back({kBin, {kState, kPos, kVel, kCount}, push, per_body});
+    plan.dispatches.push_back({kBin, {kState, kPos, kVel, kCountEven}, push, per_body});
     for (uint32_t step = 0; step < c.steps; ++step) {
-      plan.dispatches.push_back({kScan, {kCount, kFill, kRange}, push, {1, 1, 1}});
-      plan.dispatches.push_back({kScatter, {kPos, kRange, kFill, kUnordered}, push, per_body});
+      // Step s reads the counts binned by step s-1 (or kBin) and bins the
+      // new state into the other buffer, which the scan has just cleared.
+      const uint32_t count = step % 2 == 0 ? kCountEven : kCountOdd;
+      const uint32_t next_count = step % 2 == 0 ? kCountOdd : kCountEven;
+      plan.dispatches.push_back({kScan, {count, next_count, kFill, kStarts}, push, {1, 1, 1}});
+      plan.dispatches.push_back({kScatter, {kPos, kStarts, kFill, kUnordered}, push, per_body});
       plan.dispatches.push_back(
-          {kOrder, {kUnordered, kPos, kVel, kRange, kSortedPos, kSortedVel}, push, per_body});
+          {kOrder, {kUnordered, kPos, kVel, kStarts, kSortedPos, kSortedVel}, push, per_body});
       plan.dispatches.push_back(
-          {kContacts, {kRange, kSortedPos, kSortedVel, kContactList}, push, per_body});
+          {kContacts, {kStarts, kSortedPos, kSortedVel, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, kCount}, push, per_body});
+          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, next_count}, push, per_body});
     }
     plan.dispatches.push_back({kPack, {kPos, kVel, kState}, push, per_body});
     plan.outputs = {kHeader, kState};

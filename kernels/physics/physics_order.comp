@@ -10,7 +10,7 @@ layout(local_size_x_id = 0) in;
 layout(std430, set = 0, binding = 0) readonly buffer Unordered { uint id[]; } unordered;
 layout(std430, set = 0, binding = 1) readonly buffer Pos { ivec4 p[]; } pos;
 layout(std430, set = 0, binding = 2) readonly buffer Vel { ivec4 v[]; } vel;
-layout(std430, set = 0, binding = 3) readonly buffer Range { uvec2 r[]; } range;
+layout(std430, set = 0, binding = 3) readonly buffer Starts { uvec4 s[]; } starts;
 layout(std430, set = 0, binding = 4) writeonly buffer SortedPos { ivec4 p[]; } sorted_pos;
 layout(std430, set = 0, binding = 5) writeonly buffer SortedVel { ivec4 v[]; } sorted_vel;
 
@@ -20,7 +20,7 @@ void main() {
   uint i = unordered.id[u];
   if (i >= pc.bodies) return;
   ivec4 p = pos.p[i];
-  uvec2 r = range.r[uint(p.w)];
+  uvec2 r = starts.s[uint(p.w)].xy;
   uint e = min(r.y, pc.bodies);
   uint rank = 0u;
   for (uint w = r.x; w < e; ++w) rank += unordered.id[w] < i ? 1u : 0u;

@@ -7,7 +7,7 @@
 layout(local_size_x_id = 0) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Pos { ivec4 p[]; } pos;
-layout(std430, set = 0, binding = 1) readonly buffer Range { uvec2 r[]; } range;
+layout(std430, set = 0, binding = 1) readonly buffer Starts { uvec4 s[]; } starts;
 layout(std430, set = 0, binding = 2) buffer Fill { uint n[]; } fill;
 layout(std430, set = 0, binding = 3) writeonly buffer Unordered { uint id[]; } unordered;
 
@@ -15,6 +15,6 @@ void main() {
   uint i = gl_GlobalInvocationID.x;
   if (i >= pc.bodies) return;
   uint c = uint(pos.p[i].w);
-  uint slot = range.r[c].x + atomicAdd(fill.n[c], 1u);
+  uint slot = starts.s[c].x + atomicAdd(fill.n[c], 1u);
   if (slot < pc.bodies) unordered.id[slot] = i;
 }

@@ -309,5 +309,26 @@ TEST(PhysicsTest, DeviceRunsADenseWorldLikeTheReference) {
   EXPECT_EQ(run->output, *physics_kernel().reference(p, inputs, 2));
 }
 
+TEST(PhysicsTest, DeviceMatchesReferenceWhenSettledCellsOverflowTheCap) {
+  // 64 small spheres fall into a 4x4x4 box: the floor cells end up holding
+  // more than cell_cap = 4, so the per-cell cap decides which contacts count.
+  auto device = runtime::open_device("", {}, {});
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  const auto p = params({{"bodies", 64}, {"grid", 4}, {"steps", 300}, {"cell_cap", 4}});
+  const Config c = kernels::physics::config_from(p);
+  const auto inputs = physics_kernel().generate_inputs(p).value();
+  const Bytes expected = *physics_kernel().reference(p, inputs, 2);
+  std::vector<uint32_t> per_cell(c.cells(), 0);
+  for (const Body& b : kernels::physics::bodies_of(expected)) {
+    uint32_t cell = 0;
+    for (int a = 2; a >= 0; --a) cell = cell * c.grid + uint32_t(std::clamp(b.p[a] >> 16, 0, 3));
+    ++per_cell[cell];
+  }
+  ASSERT_GT(*std::max_element(per_cell.begin(), per_cell.end()), c.cell_cap);
+  auto run = runtime::execute_unit(**device, physics_kernel(), p, inputs, 32);
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->output, expected);
+}
+
 }  // namespace
 }  // namespace p2c2r
