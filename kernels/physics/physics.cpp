@@ -29,7 +29,6 @@ enum BufferIndex : uint32_t {
   kVel,
   kCountEven,
   kCountOdd,
-  kFill,
   kStarts,
   kUnordered,
   kSortedPos,
@@ -55,7 +54,7 @@ class PhysicsKernel final : public Kernel {
   std::vector<Shader> shaders() const override {
     auto with = [](uint32_t bindings) { return ShaderInterface{bindings, kPushBytes}; };
     return {{"physics_bin", physics_bin_spv, with(4)},
-            {"physics_scan", physics_scan_spv, with(4)},
+            {"physics_scan", physics_scan_spv, with(2)},
             {"physics_scatter", physics_scatter_spv, with(4)},
             {"physics_order", physics_order_spv, with(6)},
             {"physics_contacts", physics_contacts_spv, with(4)},
@@ -104,15 +103,16 @@ class PhysicsKernel final : public Kernel {
     const Config c = physics::config_from(p);
     const uint64_t n = c.bodies, cells = c.cells();
     const ByteView world = inputs[0];
+    // Whole quads of cells plus one zero quad, read four cells at a time.
+    const uint64_t count_bytes = ((cells + 3) / 4 + 1) * 16;
     Plan plan;
     plan.buffers = {
         {physics::kHeaderBytes, Bytes(world.begin(), world.begin() + physics::kHeaderBytes)},
         {n * physics::kBodyBytes, Bytes(world.begin() + physics::kHeaderBytes, world.end())},
         {n * 16, {}},                         // pos: x, y, z, cell
         {n * 16, {}},                         // vel: vx, vy, vz, 0
-        {cells * 4, {}},                      // bodies per cell, counted at even steps
-        {cells * 4, {}},                      // ... and at odd steps
-        {cells * 4, {}},                      // fill
+        {count_bytes, {}},                    // bodies per cell, counted at even steps
+        {count_bytes, {}},                    // ... and at odd steps
         {cells * 16, {}},                     // starts: s[c], s[c+1], s[c+2], s[c+3]
         {n * 4, {}},                          // unordered
         {n * 16, {}},                         // sorted pos: x, y, z, id
@@ -123,12 +123,13 @@ class PhysicsKernel final : public Kernel {
     const std::array<uint32_t, 3> per_body{groups_for(n, local_size), 1, 1};
     plan.dispatches.push_back({kBin, {kState, kPos, kVel, kCountEven}, push, per_body});
     for (uint32_t step = 0; step < c.steps; ++step) {
-      // Step s reads the counts binned by step s-1 (or kBin) and bins the
-      // new state into the other buffer, which the scan has just cleared.
+      // Step s reads the counts binned by step s-1 (or kBin), counting them
+      // back down to zero, and bins the new state into the other buffer,
+      // zeroed the same way one step earlier.
       const uint32_t count = step % 2 == 0 ? kCountEven : kCountOdd;
       const uint32_t next_count = step % 2 == 0 ? kCountOdd : kCountEven;
-      plan.dispatches.push_back({kScan, {count, next_count, kFill, kStarts}, push, {1, 1, 1}});
-      plan.dispatches.push_back({kScatter, {kPos, kStarts, kFill, kUnordered}, push, per_body});
+      plan.dispatches.push_back({kScan, {count, kStarts}, push, {1, 1, 1}});
+      plan.dispatches.push_back({kScatter, {kPos, kStarts, count, kUnordered}, push, per_body});
       plan.dispatches.push_back(
           {kOrder, {kUnordered, kPos, kVel, kStarts, kSortedPos, kSortedVel}, push, per_body});
       plan.dispatches.push_back(

@@ -3,21 +3,17 @@
 // (each invocation a contiguous chunk of cells, chunk totals combined in
 // order by invocation 0). Cell c gets the quad of slot starts (s[c], s[c+1],
 // s[c+2], s[c+3]), so that one load gives the ranges of up to three cells
-// along x, which is all physics_contacts.comp needs per row. The counts are
-// double-buffered by step parity: this pass reads one buffer and clears the
-// other, which physics_solve.comp fills for the next step.
+// along x, which is all physics_contacts.comp needs per row. Counts are read
+// four cells per load (the count buffers hold whole quads of cells, zero past
+// the last cell); physics_scatter.comp counts them back down to zero.
 #extension GL_GOOGLE_include_directive : require
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Count { uint n[]; } count;
-layout(std430, set = 0, binding = 1) writeonly buffer NextCount { uint n[]; } next_count;
-layout(std430, set = 0, binding = 2) writeonly buffer Fill { uint n[]; } fill;
-layout(std430, set = 0, binding = 3) writeonly buffer Starts { uvec4 s[]; } starts;
+layout(std430, set = 0, binding = 0) readonly buffer Count { uvec4 q[]; } count;
+layout(std430, set = 0, binding = 1) writeonly buffer Starts { uvec4 s[]; } starts;
 
 shared uint totals[gl_WorkGroupSize.x];
-
-uint count_of(uint c, uint cells) { return c < cells ? count.n[c] : 0u; }
 
 void main() {
   uint l = gl_LocalInvocationID.x, size = gl_WorkGroupSize.x;
@@ -25,10 +21,14 @@ void main() {
   memoryBarrierShared();
   barrier();
   uint cells = pc.grid * pc.grid * pc.grid;
-  uint chunk = (cells + size - 1u) / size;
-  uint b = min(l * chunk, cells), e = min(b + chunk, cells);
+  uint quads = (cells + 3u) / 4u;
+  uint chunk = (quads + size - 1u) / size;
+  uint b = min(l * chunk, quads), e = min(b + chunk, quads);
   uint sum = 0u;
-  for (uint c = b; c < e; ++c) sum += count.n[c];
+  for (uint g = b; g < e; ++g) {
+    uvec4 n = count.q[g];
+    sum += n.x + n.y + n.z + n.w;
+  }
   totals[l] = sum;
   memoryBarrierShared();
   barrier();
@@ -42,15 +42,18 @@ void main() {
   }
   memoryBarrierShared();
   barrier();
-  uint running = totals[l];
-  uint n0 = count_of(b, cells), n1 = count_of(b + 1u, cells), n2 = count_of(b + 2u, cells);
-  for (uint c = b; c < e; ++c) {
-    starts.s[c] = uvec4(running, running + n0, running + n0 + n1, running + n0 + n1 + n2);
-    running += n0;
-    n0 = n1;
-    n1 = n2;
-    n2 = count_of(c + 3u, cells);
-    next_count.n[c] = 0u;
-    fill.n[c] = 0u;
+  uint p0 = totals[l];
+  uvec4 n = count.q[b];  // the buffer has one zero quad past the last
+  for (uint g = b; g < e; ++g) {
+    uvec4 next = count.q[g + 1u];
+    uint p1 = p0 + n.x, p2 = p1 + n.y, p3 = p2 + n.z, p4 = p3 + n.w;
+    uint p5 = p4 + next.x, p6 = p5 + next.y;
+    uint c = 4u * g;
+    starts.s[c] = uvec4(p0, p1, p2, p3);
+    if (c + 1u < cells) starts.s[c + 1u] = uvec4(p1, p2, p3, p4);
+    if (c + 2u < cells) starts.s[c + 2u] = uvec4(p2, p3, p4, p5);
+    if (c + 3u < cells) starts.s[c + 3u] = uvec4(p3, p4, p5, p6);
+    p0 = p4;
+    n = next;
   }
 }
