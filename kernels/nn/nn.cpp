@@ -1,6 +1,6 @@
 // The nn family: int8 NPC policy networks over a batch of observations.
 //
-// nn-mlp runs a multi-layer perceptron over a feature vector per NPC; nn-cnn
+// nn_mlp runs a multi-layer perceptron over a feature vector per NPC; nn_cnn
 // runs conv3x3 layers over a local occupancy grid per NPC, then two dense
 // layers. Both take the same two inputs, a weights blob (kernels/nn/model.h)
 // and an observations blob, and return logits plus the chosen action per NPC
@@ -69,7 +69,7 @@ class NnKernel : public Kernel {
   std::string family() const override { return "nn"; }
   std::vector<Shader> shaders() const override {
     return {{"nn_dense", nn_dense_spv, {.binding_count = 4, .push_constant_size = 44}},
-            {"nn_conv", nn_conv_spv, {.binding_count = 4, .push_constant_size = 72}},
+            {"nn_conv", nn_conv_spv, {.binding_count = 4, .push_constant_size = 80}},
             {"nn_argmax", nn_argmax_spv, {.binding_count = 2, .push_constant_size = 8}}};
   }
   std::vector<std::string> input_names() const override { return {"weights", "observations"}; }
@@ -163,7 +163,7 @@ Result<std::string> NnKernel::write_output(const Params& p, ByteView output,
 
 class MlpKernel final : public NnKernel {
  public:
-  std::string name() const override { return "nn-mlp"; }
+  std::string name() const override { return "nn_mlp"; }
   std::string description() const override {
     return "int8 MLP policy: NPC feature vectors -> logits and chosen actions";
   }
@@ -203,7 +203,7 @@ class MlpKernel final : public NnKernel {
 
 class CnnKernel final : public NnKernel {
  public:
-  std::string name() const override { return "nn-cnn"; }
+  std::string name() const override { return "nn_cnn"; }
   std::string description() const override {
     return "int8 CNN policy: per-NPC occupancy grids -> conv3x3 layers -> logits and actions";
   }

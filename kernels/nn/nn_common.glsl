@@ -3,10 +3,18 @@
 #extension GL_ARB_gpu_shader_int64 : require
 #extension GL_EXT_control_flow_attributes : require
 
-// Output values per invocation: every input word read is used OT times.
+// Output channels per invocation: every activation word read is used OT
+// times. On lavapipe every buffer load is a per-lane loop, so the shaders
+// compute register tiles (OT outputs x several NPCs or pixels) to load less.
 const uint OT = 8u;
 
 int lane8(uint word, int lane) { return bitfieldExtract(int(word), lane * 8, 8); }
+
+// Four int8 products of two packed words, summed.
+int dot4(uint xw, uint ww) {
+  return lane8(xw, 0) * lane8(ww, 0) + lane8(xw, 1) * lane8(ww, 1) +
+         lane8(xw, 2) * lane8(ww, 2) + lane8(xw, 3) * lane8(ww, 3);
+}
 
 int requantize(int acc, int multiplier, int shift) {
   int left = max(shift, 0), right = max(-shift, 0);
