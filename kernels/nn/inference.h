@@ -22,18 +22,16 @@ uint64_t output_size(const Model& model, uint32_t batch);
 // The CPU reference on `threads` threads (fixed partition over the batch).
 // The model must have passed validate_model and observations must hold
 // batch * model.input.elements() bytes.
-Bytes infer_reference(const Model& model, ByteView observations, uint32_t batch,
-                      unsigned threads);
+Bytes infer_reference(const Model& model, ByteView observations, uint32_t batch, unsigned threads);
 
 // The device plan: the model re-laid out for the shaders (channels padded to
 // whole 32-bit words, input zero point folded into the biases), one dispatch
 // per layer and one argmax dispatch. Same preconditions as infer_reference.
-Plan plan_inference(const Model& model, ByteView observations, uint32_t batch,
-                    uint32_t local_size);
+Plan plan_inference(const Model& model, ByteView observations, uint32_t batch, uint32_t local_size);
 
 // The output split back into logits and actions.
 struct Decisions {
-  std::vector<int32_t> logits;   // batch x actions
+  std::vector<int32_t> logits;    // batch x actions
   std::vector<uint32_t> actions;  // batch
 };
 Result<Decisions> decode_output(ByteView output, uint32_t batch, uint32_t actions);

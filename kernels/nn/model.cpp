@@ -10,8 +10,7 @@ std::string Shape::to_string() const {
 }
 
 uint64_t Layer::dot_length() const {
-  return type == LayerType::kDense ? in.elements()
-                                   : uint64_t{kernel_size} * kernel_size * in.c;
+  return type == LayerType::kDense ? in.elements() : uint64_t{kernel_size} * kernel_size * in.c;
 }
 
 uint64_t Model::macs_per_observation() const {
@@ -170,10 +169,10 @@ Bytes encode_model(const Model& model) {
                      model.input.w, model.input.c, uint32_t(model.input_zero_point), 0u})
     append_le(out, w);
   for (const auto& l : model.layers) {
-    for (uint32_t w : {uint32_t(l.type), l.relu ? 1u : 0u, l.in.h, l.in.w, l.in.c, l.out.h,
-                       l.out.w, l.out.c, l.kernel_size, l.stride, uint32_t(l.input_zero_point),
-                       uint32_t(l.output_zero_point), uint32_t(l.multiplier), uint32_t(l.shift),
-                       uint32_t(l.weights.size()), 0u})
+    for (uint32_t w :
+         {uint32_t(l.type), l.relu ? 1u : 0u, l.in.h, l.in.w, l.in.c, l.out.h, l.out.w, l.out.c,
+          l.kernel_size, l.stride, uint32_t(l.input_zero_point), uint32_t(l.output_zero_point),
+          uint32_t(l.multiplier), uint32_t(l.shift), uint32_t(l.weights.size()), 0u})
       append_le(out, w);
     for (int32_t b : l.bias) append_le(out, b);
     for (int8_t w : l.weights) out.push_back(static_cast<uint8_t>(w));

@@ -118,8 +118,7 @@ class NnKernel : public Kernel {
     const Model expected = skeleton(p);
     if (model.input != expected.input || model.layers.size() != expected.layers.size())
       return invalid_argument(name() + ": the weights blob's model (input " +
-                              model.input.to_string() + ", " +
-                              std::to_string(model.layers.size()) +
+                              model.input.to_string() + ", " + std::to_string(model.layers.size()) +
                               " layers) is not the architecture the parameters describe (input " +
                               expected.input.to_string() + ", " +
                               std::to_string(expected.layers.size()) + " layers)");
@@ -129,8 +128,8 @@ class NnKernel : public Kernel {
           a.stride != b.stride)
         return invalid_argument(name() + ": weights blob layer " + std::to_string(i) + " (" +
                                 a.in.to_string() + " -> " + a.out.to_string() +
-                                ") differs from the parameters' architecture (" +
-                                b.in.to_string() + " -> " + b.out.to_string() + ")");
+                                ") differs from the parameters' architecture (" + b.in.to_string() +
+                                " -> " + b.out.to_string() + ")");
     }
     const uint64_t obs = uint64_t(p.get("batch")) * model.input.elements();
     if (inputs[1].size() != obs)
@@ -217,7 +216,7 @@ class CnnKernel final : public NnKernel {
             {"actions", 2, 256, 16, "actions (logits) per NPC"}};
   }
   std::map<std::string, int64_t> small_params() const override {
-    return {{"batch", 9},  {"grid", 7},   {"channels", 3}, {"filters", 5},
+    return {{"batch", 9},       {"grid", 7},    {"channels", 3}, {"filters", 5},
             {"conv_layers", 2}, {"hidden", 11}, {"actions", 4}};
   }
 
@@ -240,7 +239,8 @@ class CnnKernel final : public NnKernel {
         const bool horizontal = rng.below(2);
         const uint32_t fixed = uint32_t(rng.below(n)), from = uint32_t(rng.below(n));
         const uint32_t to = std::min(n, from + 2 + uint32_t(rng.below(n / 2 + 1)));
-        for (uint32_t t = from; t < to; ++t) (horizontal ? cell(fixed, t, 0) : cell(t, fixed, 0)) = 127;
+        for (uint32_t t = from; t < to; ++t)
+          (horizontal ? cell(fixed, t, 0) : cell(t, fixed, 0)) = 127;
       }
       for (uint32_t ch = 1; ch < c; ++ch) {
         for (uint32_t k = 0, count = uint32_t(rng.below(4)); k < count; ++k)

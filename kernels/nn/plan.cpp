@@ -105,8 +105,8 @@ Plan plan_inference(const Model& model, ByteView observations, uint32_t batch,
       pack_layer(l, uint64_t{l.in.h} * l.in.w, in_words, weights, biases);
       d.shader = kDenseShader;
       d.push = push_words({batch, in_words / 4, l.out.c,
-                           last ? l.out.c : static_cast<uint32_t>(tensor_words(l.out)),
-                           w_offset, b_offset, uint32_t(l.multiplier), uint32_t(l.shift),
+                           last ? l.out.c : static_cast<uint32_t>(tensor_words(l.out)), w_offset,
+                           b_offset, uint32_t(l.multiplier), uint32_t(l.shift),
                            uint32_t(l.output_zero_point), act_min, last ? 1u : 0u});
       d.groups = {groups_for(groups_for(batch, kNpcsPerInvocation), local_size), out_groups, 1};
     } else {
@@ -115,13 +115,26 @@ Plan plan_inference(const Model& model, ByteView observations, uint32_t batch,
       const uint8_t zp = static_cast<uint8_t>(l.input_zero_point);
       const uint32_t pad_word = zp * 0x01010101u;
       d.shader = kConvShader;
-      d.push = push_words(
-          {batch, l.in.h, l.in.w, words_for(l.in.c), l.out.h, l.out.w, words_for(l.out.c),
-           l.kernel_size, l.stride, same_padding_before(l.in.h, l.kernel_size, l.stride),
-           same_padding_before(l.in.w, l.kernel_size, l.stride), w_offset, b_offset,
-           uint32_t(l.multiplier), uint32_t(l.shift), uint32_t(l.output_zero_point), act_min,
-           pad_word, static_cast<uint32_t>(tensor_words(l.in)),
-           static_cast<uint32_t>(tensor_words(l.out))});
+      d.push = push_words({batch,
+                           l.in.h,
+                           l.in.w,
+                           words_for(l.in.c),
+                           l.out.h,
+                           l.out.w,
+                           words_for(l.out.c),
+                           l.kernel_size,
+                           l.stride,
+                           same_padding_before(l.in.h, l.kernel_size, l.stride),
+                           same_padding_before(l.in.w, l.kernel_size, l.stride),
+                           w_offset,
+                           b_offset,
+                           uint32_t(l.multiplier),
+                           uint32_t(l.shift),
+                           uint32_t(l.output_zero_point),
+                           act_min,
+                           pad_word,
+                           static_cast<uint32_t>(tensor_words(l.in)),
+                           static_cast<uint32_t>(tensor_words(l.out))});
       const uint64_t pixel_groups = groups_for(uint64_t{l.out.h} * l.out.w, kPixelsPerInvocation);
       const uint32_t groups = groups_for(batch * pixel_groups, local_size);
       const uint32_t gx = std::min(groups, kMaxGroupsX);

@@ -61,8 +61,7 @@ uint64_t output_size(const Model& model, uint32_t batch) {
   return uint64_t{batch} * (uint64_t{model.actions()} + 1) * 4;
 }
 
-Bytes infer_reference(const Model& model, ByteView observations, uint32_t batch,
-                      unsigned threads) {
+Bytes infer_reference(const Model& model, ByteView observations, uint32_t batch, unsigned threads) {
   const uint64_t obs_size = model.input.elements();
   const uint32_t actions = model.actions();
   uint64_t largest = obs_size;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <random>
 
 #include "common/digest.h"
@@ -72,6 +73,10 @@ uint32_t argmax_lowest(const int32_t* values, uint32_t n) {
   return static_cast<uint32_t>(std::max_element(values, values + n) - values);
 }
 
+uint32_t argmax_lowest_float(const std::vector<float>& values) {
+  return static_cast<uint32_t>(std::max_element(values.begin(), values.end()) - values.begin());
+}
+
 TEST(NnHandBuiltTest, MlpPicksTheLargestFeature) {
   // Hidden layer: identity into an int8 activation (zero point -128, ReLU);
   // output layer: identity, so logit i = feature i + 128.
@@ -93,8 +98,11 @@ TEST(NnHandBuiltTest, MlpPicksTheLargestFeature) {
   Bytes obs(kBatch * kActions);
   for (auto& b : obs) b = static_cast<uint8_t>(rng() % 8 == 0 ? 127 : rng() % 256);  // many ties
   const auto d = run_both("nn_mlp",
-                          {{"batch", kBatch}, {"inputs", kActions}, {"hidden", kActions},
-                           {"hidden_layers", 1}, {"actions", kActions}},
+                          {{"batch", kBatch},
+                           {"inputs", kActions},
+                           {"hidden", kActions},
+                           {"hidden_layers", 1},
+                           {"actions", kActions}},
                           model, obs);
   ASSERT_EQ(d.actions.size(), kBatch);
   for (uint32_t n = 0; n < kBatch; ++n) {
@@ -156,14 +164,210 @@ TEST(NnHandBuiltTest, CnnHeadsForTheQuadrantWithMostEnemies) {
     }
   }
   const auto d = run_both("nn_cnn",
-                          {{"batch", kBatch}, {"grid", kSide}, {"channels", 2}, {"filters", 1},
-                           {"conv_layers", 1}, {"hidden", 4}, {"actions", 4}},
+                          {{"batch", kBatch},
+                           {"grid", kSide},
+                           {"channels", 2},
+                           {"filters", 1},
+                           {"conv_layers", 1},
+                           {"hidden", 4},
+                           {"actions", 4}},
                           model, obs);
   ASSERT_EQ(d.actions.size(), kBatch);
   for (uint32_t n = 0; n < kBatch; ++n) {
     for (uint32_t q = 0; q < 4; ++q) EXPECT_EQ(d.logits[n * 4 + q], enemies[n][q]) << "NPC " << n;
     EXPECT_EQ(d.actions[n], argmax_lowest(enemies[n].data(), 4)) << "NPC " << n;
   }
+}
+
+// A float network of the same architecture as a quantized Model, evaluated
+// the obvious way; quantized TFLite-style (symmetric per-layer weights,
+// activations calibrated on the batch) to build the int8 model.
+struct FloatNet {
+  Model shapes;  // layer shapes and ReLU flags only
+  std::vector<std::vector<float>> weights, biases;
+};
+
+std::vector<float> float_layer(const Layer& l, const std::vector<float>& w,
+                               const std::vector<float>& b, const std::vector<float>& x) {
+  std::vector<float> y(l.out.elements());
+  if (l.type == LayerType::kDense) {
+    const uint64_t k = l.dot_length();
+    for (uint32_t o = 0; o < l.out.c; ++o) {
+      float acc = b[o];
+      for (uint64_t i = 0; i < k; ++i) acc += x[i] * w[o * k + i];
+      y[o] = acc;
+    }
+  } else {
+    const int32_t k = int32_t(l.kernel_size);
+    const int32_t top = int32_t(kernels::nn::same_padding_before(l.in.h, k, l.stride));
+    const int32_t left = int32_t(kernels::nn::same_padding_before(l.in.w, k, l.stride));
+    for (uint32_t oy = 0; oy < l.out.h; ++oy)
+      for (uint32_t ox = 0; ox < l.out.w; ++ox)
+        for (uint32_t o = 0; o < l.out.c; ++o) {
+          float acc = b[o];
+          for (int32_t ky = 0; ky < k; ++ky)
+            for (int32_t kx = 0; kx < k; ++kx) {
+              const int32_t iy = int32_t(oy * l.stride) + ky - top;
+              const int32_t ix = int32_t(ox * l.stride) + kx - left;
+              if (iy < 0 || ix < 0 || iy >= int32_t(l.in.h) || ix >= int32_t(l.in.w)) continue;
+              for (uint32_t c = 0; c < l.in.c; ++c)
+                acc += x[(iy * l.in.w + ix) * l.in.c + c] * w[((o * k + ky) * k + kx) * l.in.c + c];
+            }
+          y[(oy * l.out.w + ox) * l.out.c + o] = acc;
+        }
+  }
+  if (l.relu)
+    for (auto& v : y) v = std::max(v, 0.0f);
+  return y;
+}
+
+// Every layer's output (the last one: float logits) for one observation.
+std::vector<std::vector<float>> float_forward(const FloatNet& net, const std::vector<float>& x) {
+  std::vector<std::vector<float>> outs;
+  const std::vector<float>* in = &x;
+  for (size_t i = 0; i < net.shapes.layers.size(); ++i) {
+    outs.push_back(float_layer(net.shapes.layers[i], net.weights[i], net.biases[i], *in));
+    in = &outs.back();
+  }
+  return outs;
+}
+
+FloatNet random_float_net(Model shapes, std::mt19937& rng) {
+  FloatNet net{.shapes = std::move(shapes)};
+  for (const auto& l : net.shapes.layers) {
+    std::normal_distribution<float> w(0.0f, std::sqrt(2.0f / float(l.dot_length())));
+    std::normal_distribution<float> b(0.0f, 0.1f);
+    net.weights.emplace_back(l.out.c * l.dot_length());
+    for (auto& v : net.weights.back()) v = w(rng);
+    net.biases.emplace_back(l.out.c);
+    for (auto& v : net.biases.back()) v = b(rng);
+  }
+  return net;
+}
+
+struct TrackingResult {
+  double argmax_agreement = 0;  // fraction of NPCs
+  double max_logit_error = 0;   // relative to the largest |float logit|
+};
+
+// Quantizes `net` calibrated on `obs`, runs the int8 kernel (device and CPU,
+// same bytes) and compares with the float logits.
+TrackingResult track(const std::string& kernel_name, const std::map<std::string, int64_t>& params,
+                     const FloatNet& net, const std::vector<std::vector<float>>& obs) {
+  const auto quantize = [](float v, float scale, int32_t zp) {
+    return int8_t(std::clamp<long>(std::lround(v / scale) + zp, -128, 127));
+  };
+  std::vector<std::vector<std::vector<float>>> outs;
+  for (const auto& x : obs) outs.push_back(float_forward(net, x));
+  float lo = 0, hi = 0;
+  for (const auto& x : obs)
+    for (float v : x) lo = std::min(lo, v), hi = std::max(hi, v);
+  float in_scale = (hi - lo) / 255.0f;
+  Model model = net.shapes;
+  model.input_zero_point = int32_t(std::lround(-128.0f - lo / in_scale));
+  int32_t in_zp = model.input_zero_point;
+  Bytes qobs;
+  for (const auto& x : obs)
+    for (float v : x) qobs.push_back(uint8_t(quantize(v, in_scale, in_zp)));
+  float logit_scale = 0;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    Layer& l = model.layers[i];
+    float w_max = 0;
+    for (float w : net.weights[i]) w_max = std::max(w_max, std::fabs(w));
+    const float w_scale = w_max / 127.0f;
+    for (float w : net.weights[i]) l.weights.push_back(quantize(w, w_scale, 0));
+    for (float b : net.biases[i]) l.bias.push_back(int32_t(std::lround(b / (in_scale * w_scale))));
+    l.input_zero_point = in_zp;
+    if (i + 1 == model.layers.size()) {
+      logit_scale = in_scale * w_scale;
+      break;
+    }
+    float out_max = 0;  // ReLU outputs: range [0, max], zero point -128
+    for (const auto& o : outs)
+      for (float v : o[i]) out_max = std::max(out_max, v);
+    const float out_scale = out_max / 255.0f;
+    const auto m = kernels::nn::quantize_multiplier(double(in_scale) * w_scale / out_scale);
+    l.multiplier = m.multiplier;
+    l.shift = m.shift;
+    l.output_zero_point = in_zp = -128;
+    in_scale = out_scale;
+  }
+  const auto d = run_both(kernel_name, params, model, qobs);
+  const uint32_t actions = model.actions();
+  TrackingResult r;
+  double largest = 0, worst = 0;
+  uint32_t agree = 0;
+  for (size_t n = 0; n < obs.size() && !d.actions.empty(); ++n) {
+    const auto& f = outs[n].back();
+    agree += d.actions[n] == argmax_lowest_float(f);
+    for (uint32_t a = 0; a < actions; ++a) {
+      largest = std::max(largest, std::fabs(double(f[a])));
+      worst = std::max(worst, std::fabs(d.logits[n * actions + a] * double(logit_scale) - f[a]));
+    }
+  }
+  r.argmax_agreement = double(agree) / double(obs.size());
+  r.max_logit_error = worst / largest;
+  return r;
+}
+
+// Stated bounds: the int8 network picks the float network's action for at
+// least 90% of NPCs (near-ties may flip), and no logit is off by more than
+// 10% of the largest float logit.
+constexpr double kMinArgmaxAgreement = 0.90;
+constexpr double kMaxRelativeLogitError = 0.10;
+
+TEST(NnFloatTrackingTest, QuantizedMlpTracksTheFloatNetwork) {
+  std::mt19937 rng(3);
+  Model shapes{.input = {1, 1, 32}};
+  shapes.layers = {dense_layer(32, 64), dense_layer(64, 64), dense_layer(64, 8)};
+  shapes.layers[0].relu = shapes.layers[1].relu = true;
+  const FloatNet net = random_float_net(shapes, rng);
+  std::uniform_real_distribution<float> feature(-1.0f, 1.0f);
+  std::vector<std::vector<float>> obs(512, std::vector<float>(32));
+  for (auto& x : obs)
+    for (auto& v : x) v = feature(rng);
+  const auto r =
+      track("nn_mlp",
+            {{"batch", 512}, {"inputs", 32}, {"hidden", 64}, {"hidden_layers", 2}, {"actions", 8}},
+            net, obs);
+  EXPECT_GE(r.argmax_agreement, kMinArgmaxAgreement);
+  EXPECT_LE(r.max_logit_error, kMaxRelativeLogitError);
+  std::cout << "MLP: argmax agreement " << r.argmax_agreement << ", max logit error "
+            << r.max_logit_error << " of the largest logit\n";
+}
+
+TEST(NnFloatTrackingTest, QuantizedCnnTracksTheFloatNetwork) {
+  std::mt19937 rng(5);
+  Model shapes{.input = {12, 12, 3}};
+  const auto conv = [](Shape in, uint32_t filters, uint32_t stride) {
+    return Layer{.type = LayerType::kConv2d,
+                 .relu = true,
+                 .in = in,
+                 .out = {(in.h + stride - 1) / stride, (in.w + stride - 1) / stride, filters},
+                 .kernel_size = 3,
+                 .stride = stride};
+  };
+  shapes.layers = {conv(shapes.input, 8, 1), conv({12, 12, 8}, 8, 2), dense_layer(0, 32),
+                   dense_layer(32, 6)};
+  shapes.layers[2].in = {6, 6, 8};
+  shapes.layers[2].relu = true;
+  const FloatNet net = random_float_net(shapes, rng);
+  std::vector<std::vector<float>> obs(128, std::vector<float>(12 * 12 * 3));
+  for (auto& x : obs)
+    for (auto& v : x) v = rng() % 6 == 0 ? 1.0f : 0.0f;  // sparse occupancy
+  const auto r = track("nn_cnn",
+                       {{"batch", 128},
+                        {"grid", 12},
+                        {"channels", 3},
+                        {"filters", 8},
+                        {"conv_layers", 2},
+                        {"hidden", 32},
+                        {"actions", 6}},
+                       net, obs);
+  EXPECT_GE(r.argmax_agreement, kMinArgmaxAgreement);
+  EXPECT_LE(r.max_logit_error, kMaxRelativeLogitError);
+  std::cout << "CNN: argmax agreement " << r.argmax_agreement << ", max logit error "
+            << r.max_logit_error << " of the largest logit\n";
 }
 
 }  // namespace
