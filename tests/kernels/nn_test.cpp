@@ -179,6 +179,145 @@ TEST(NnHandBuiltTest, CnnHeadsForTheQuadrantWithMostEnemies) {
   }
 }
 
+// gemmlowp's MultiplyByQuantizedMultiplier, computed in 128 bits from its
+// definition: a saturating left shift, acc * m / 2^31 rounded to nearest
+// with ties up, then a rounding right shift with ties away from zero.
+int32_t requantize_exact(int32_t acc, int32_t multiplier, int32_t shift) {
+  const int64_t x = std::clamp<int64_t>(int64_t{acc} << std::max(shift, 0), INT32_MIN, INT32_MAX);
+  const __int128 ab = __int128{x} * multiplier;
+  const int64_t high = int64_t((ab + (__int128{1} << 30)) >> 31);  // floor((ab + 2^30) / 2^31)
+  const int right = std::max(-shift, 0);
+  if (right == 0) return int32_t(high);
+  const int64_t magnitude = (std::abs(high) + (int64_t{1} << (right - 1))) >> right;
+  return int32_t(high < 0 ? -magnitude : magnitude);
+}
+
+TEST(NnRequantizeTest, MatchesExactRoundingOnKnownAndRandomValues) {
+  // Scale 1/2 in the doubling high multiply: ties round up (gemmlowp's
+  // nudge), 1.5 -> 2 and -1.5 -> -1.
+  EXPECT_EQ(kernels::nn::requantize(3, 1 << 30, 0), 2);
+  EXPECT_EQ(kernels::nn::requantize(-3, 1 << 30, 0), -1);
+  // Scale 1/4: the high multiply halves exactly, the rounding right shift
+  // breaks the tie away from zero, 1.5 -> 2 and -1.5 -> -2.
+  EXPECT_EQ(kernels::nn::requantize(6, 1 << 30, -1), 2);
+  EXPECT_EQ(kernels::nn::requantize(-6, 1 << 30, -1), -2);
+  // Scale 1 (2^30 with a left shift of 1) is the identity, but the left
+  // shift saturates before the multiply.
+  EXPECT_EQ(kernels::nn::requantize(12345, 1 << 30, 1), 12345);
+  EXPECT_EQ(kernels::nn::requantize(INT32_MAX, 1 << 30, 1), 1 << 30);
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> acc(-(1 << 30), 1 << 30);
+  std::uniform_int_distribution<int32_t> mult(1 << 30, INT32_MAX), shift(-31, 30);
+  for (int i = 0; i < 100000; ++i) {
+    const int32_t a = acc(rng), m = mult(rng), s = shift(rng);
+    ASSERT_EQ(kernels::nn::requantize(a, m, s), requantize_exact(a, m, s))
+        << a << " * " << m << " shift " << s;
+  }
+}
+
+TEST(NnRequantizeTest, QuantizeMultiplierRepresentsTheScale) {
+  for (double scale : {1.0, 0.5, 0.3, 1e-3, 7.25, 1e-8}) {
+    const auto q = kernels::nn::quantize_multiplier(scale);
+    EXPECT_GE(q.multiplier, 1 << 30) << scale;
+    EXPECT_NEAR(std::ldexp(double(q.multiplier), q.shift - 31), scale, scale * 1e-9);
+  }
+}
+
+// A valid MLP unit (weights, observations) for the malformed-input tests.
+struct MlpUnit {
+  kernels::Params params;
+  std::vector<Bytes> inputs;
+};
+
+MlpUnit small_mlp() {
+  const auto& k = kernel("nn_mlp");
+  auto params = k.resolve_params(4, k.small_params());
+  EXPECT_TRUE(params.ok());
+  return {*params, *k.generate_inputs(*params)};
+}
+
+void expect_rejected(const MlpUnit& unit, const Bytes& weights, const std::string& words) {
+  const auto& k = kernel("nn_mlp");
+  std::vector<Bytes> inputs{weights, unit.inputs[1]};
+  const Status status = k.check_inputs(unit.params, inputs);
+  EXPECT_EQ(status.code(), Code::kInvalidArgument) << words;
+  EXPECT_NE(status.message().find(words), std::string::npos) << status.message();
+  EXPECT_FALSE(k.reference(unit.params, inputs, 1).ok());
+  EXPECT_FALSE(runtime::execute_unit(device(), k, unit.params, inputs).ok());
+}
+
+void put_u32(Bytes& blob, size_t offset, uint32_t value) {
+  for (int i = 0; i < 4; ++i) blob[offset + i] = uint8_t(value >> (8 * i));
+}
+
+TEST(NnMalformedTest, BadWeightBlobsAreRejectedClearly) {
+  const MlpUnit unit = small_mlp();
+  const Bytes good = unit.inputs[0];
+  ASSERT_TRUE(kernel("nn_mlp").check_inputs(unit.params, unit.inputs).ok());
+  constexpr size_t kLayer0 = kernels::nn::kHeaderWords * 4;  // first layer header
+  expect_rejected(unit, Bytes(good.begin(), good.begin() + 20), "shorter than the 32-byte header");
+  Bytes bad = good;
+  bad[0] ^= 0xff;
+  expect_rejected(unit, bad, "bad magic");
+  bad = good;
+  put_u32(bad, 4, 9);
+  expect_rejected(unit, bad, "version 9");
+  bad = good;
+  put_u32(bad, 8, 0);
+  expect_rejected(unit, bad, "declares 0 layers");
+  bad = good;
+  put_u32(bad, 28, 1);
+  expect_rejected(unit, bad, "reserved word");
+  expect_rejected(unit, Bytes(good.begin(), good.begin() + kLayer0 + 30), "layer 0: truncated");
+  expect_rejected(unit, Bytes(good.begin(), good.end() - 4), "truncated");
+  bad = good;
+  bad.insert(bad.end(), 4, 0);
+  expect_rejected(unit, bad, "trailing bytes");
+  bad = good;
+  put_u32(bad, kLayer0 + 14 * 4, 7);  // weight count
+  expect_rejected(unit, bad, "weights declared");
+  bad = good;
+  put_u32(bad, kLayer0 + 12 * 4, 5);  // multiplier below 2^30
+  expect_rejected(unit, bad, "multiplier 5");
+  bad = good;
+  put_u32(bad, kLayer0 + 13 * 4, 40);  // shift
+  expect_rejected(unit, bad, "shift 40");
+  bad = good;
+  put_u32(bad, kLayer0, 3);  // layer type
+  expect_rejected(unit, bad, "unknown layer type 3");
+  bad = good;
+  put_u32(bad, kLayer0 + 10 * 4, 1000);  // input zero point
+  expect_rejected(unit, bad, "input zero point 1000");
+}
+
+TEST(NnMalformedTest, ModelOfAnotherArchitectureOrWrongObservationsIsRejected) {
+  const MlpUnit unit = small_mlp();
+  const auto& k = kernel("nn_mlp");
+  auto wider = unit.params;
+  wider.values["hidden"] += 1;
+  const Status status = k.check_inputs(wider, unit.inputs);
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_NE(status.message().find("architecture"), std::string::npos) << status.message();
+  auto inputs = unit.inputs;
+  inputs[1].pop_back();
+  const Status obs = k.check_inputs(unit.params, inputs);
+  EXPECT_NE(obs.message().find("observations"), std::string::npos) << obs.message();
+  EXPECT_FALSE(k.check_inputs(unit.params, {unit.inputs[0]}).ok());
+}
+
+TEST(NnMalformedTest, OversizedArchitecturesAndBatchesAreRejected) {
+  // Tensors past kMaxTensorElements (which also bounds every dot product, so
+  // int32 accumulators stay exact) are refused before anything runs.
+  auto too_big = kernel("nn_cnn").resolve_params(
+      1, {{"grid", 64}, {"channels", 16}, {"filters", 64}, {"conv_layers", 1}});
+  EXPECT_EQ(too_big.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(too_big.status().message().find("at most 16384 elements"), std::string::npos)
+      << too_big.status().message();
+  auto zero = kernel("nn_mlp").resolve_params(1, {{"batch", 0}});
+  EXPECT_EQ(zero.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(zero.status().message().find("batch"), std::string::npos);
+}
+
 // A float network of the same architecture as a quantized Model, evaluated
 // the obvious way; quantized TFLite-style (symmetric per-layer weights,
 // activations calibrated on the batch) to build the int8 model.
