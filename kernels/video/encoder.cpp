@@ -1,0 +1,237 @@
+#include "kernels/video/encoder.h"
+
+#include <cstdlib>
+
+#include "kernels/image.h"
+
+namespace p2c2r::kernels::video {
+namespace {
+
+// video_color.comp: one 2x2 quad of one frame.
+void convert_quad(const Geometry& g, const uint32_t* rgba, uint32_t* planes, uint32_t qx, uint32_t qy) {
+  const uint32_t w = g.width, cw = w / 2;
+  int32_t cb = 0, cr = 0;
+  for (uint32_t k = 0; k < 4; ++k) {
+    const uint32_t x = 2 * qx + (k & 1), y = 2 * qy + (k >> 1);
+    const uint32_t px = rgba[y * w + x];
+    planes[y * w + x] = rgb_to_y(px);
+    cb += cb_part(px);
+    cr += cr_part(px);
+  }
+  planes[g.luma() + qy * cw + qx] = chroma_of_sum(cb);
+  planes[g.luma() + g.chroma() + qy * cw + qx] = chroma_of_sum(cr);
+}
+
+struct BlockPlace {
+  uint64_t plane;  // word offset of the plane within a frame
+  uint32_t stride, x, y;
+  bool chroma;
+};
+
+BlockPlace place_of(const Geometry& g, uint32_t mbx, uint32_t mby, uint32_t b) {
+  if (b < 4) return {0, g.width, mbx * 16 + 8 * (b & 1), mby * 16 + 8 * (b >> 1), false};
+  return {g.luma() + (b - 4) * g.chroma(), g.width / 2, mbx * 8, mby * 8, true};
+}
+
+// video_mb.comp: motion search, transform, quantisation and reconstruction of one macroblock.
+void code_macroblock(const Geometry& g, const uint32_t* src, const uint32_t* ref, uint32_t* recon,
+                     const std::array<uint32_t, 128>& q, int32_t search, uint32_t mb, uint32_t* coefs,
+                     uint32_t* info) {
+  const uint32_t mbx = mb % g.mbs_x(), mby = mb / g.mbs_x();
+  const int32_t x0 = static_cast<int32_t>(mbx * 16), y0 = static_cast<int32_t>(mby * 16);
+  const int32_t w = static_cast<int32_t>(g.width), h = static_cast<int32_t>(g.height);
+  int32_t mvx = 0, mvy = 0;
+  if (ref != nullptr) {
+    uint32_t best = UINT32_MAX;
+    for (int32_t dy = -search; dy <= search; ++dy) {
+      for (int32_t dx = -search; dx <= search; ++dx) {
+        if (x0 + dx < 0 || x0 + dx > w - 16 || y0 + dy < 0 || y0 + dy > h - 16) continue;
+        uint32_t sad = 0;
+        for (int32_t r = 0; r < 16; ++r) {
+          const uint32_t* a = src + (y0 + r) * w + x0;
+          const uint32_t* b = ref + (y0 + dy + r) * w + x0 + dx;
+          for (int32_t c = 0; c < 16; ++c) sad += static_cast<uint32_t>(std::abs(int32_t(a[c]) - int32_t(b[c])));
+        }
+        const uint32_t cost = sad + 2 * static_cast<uint32_t>(std::abs(dx) + std::abs(dy));
+        if (cost < best) {
+          best = cost;
+          mvx = dx;
+          mvy = dy;
+        }
+      }
+    }
+  }
+  uint32_t cbp = 0;
+  for (uint32_t b = 0; b < kBlocksPerMb; ++b) {
+    const BlockPlace p = place_of(g, mbx, mby, b);
+    const int32_t bmx = p.chroma ? (mvx >> 1) : mvx, bmy = p.chroma ? (mvy >> 1) : mvy;
+    const uint32_t* qt = q.data() + (p.chroma ? 64 : 0);
+    int32_t pred[64], res[64], coef[64], level[64];
+    for (uint32_t i = 0; i < 64; ++i) {
+      const uint32_t x = p.x + (i & 7), y = p.y + (i >> 3);
+      pred[i] = ref == nullptr ? 128 : int32_t(ref[p.plane + (y + bmy) * p.stride + x + bmx]);
+      res[i] = int32_t(src[p.plane + y * p.stride + x]) - pred[i];
+    }
+    forward_dct(res, coef);
+    bool nonzero = false;
+    for (uint32_t i = 0; i < 64; ++i) {
+      const uint32_t a = static_cast<uint32_t>(std::abs(coef[i]));
+      const uint32_t rounding = ref == nullptr ? qt[i] >> 1 : qt[i] / 3;
+      const int32_t l = clamp_i(static_cast<int32_t>((a + rounding) / qt[i]), 0, kMaxLevel);
+      level[i] = coef[i] < 0 ? -l : l;
+      nonzero = nonzero || l != 0;
+    }
+    if (nonzero) cbp |= 1u << b;
+    for (uint32_t k = 0; k < 32; ++k) {
+      coefs[b * 32 + k] = (static_cast<uint32_t>(level[kZigzag[2 * k]]) & 0xFFFF) |
+                          (static_cast<uint32_t>(level[kZigzag[2 * k + 1]]) << 16);
+    }
+    dequantize_inverse(level, qt, res);
+    for (uint32_t i = 0; i < 64; ++i) {
+      const uint32_t x = p.x + (i & 7), y = p.y + (i >> 3);
+      recon[p.plane + y * p.stride + x] = static_cast<uint32_t>(clamp_i(pred[i] + res[i], 0, 255));
+    }
+  }
+  *info = pack_mb_info(mvx, mvy, cbp);
+}
+
+// Writes bits MSB-first into 32-bit words, like video_entropy.comp.
+class BitWriter {
+ public:
+  BitWriter(uint32_t* words, uint32_t capacity) : words_(words), capacity_(capacity) {}
+  void put(uint32_t v, uint32_t n) {  // 1 <= n <= 31, v < 2^n
+    const uint32_t space = 32 - fill_;
+    bits_ += n;
+    if (n < space) {
+      acc_ |= v << (space - n);
+      fill_ += n;
+      return;
+    }
+    const uint32_t over = n - space;
+    emit(acc_ | (v >> over));
+    acc_ = over == 0 ? 0 : v << (32 - over);
+    fill_ = over;
+  }
+  void ue(uint32_t v) {
+    const uint32_t x = v + 1;
+    uint32_t nb = 0;
+    while ((x >> nb) > 1) ++nb;  // nb = floor(log2 x)
+    if (nb > 0) put(0, nb);
+    put(x, nb + 1);
+  }
+  uint32_t finish() {
+    if (fill_ > 0) emit(acc_);
+    return bits_;
+  }
+
+ private:
+  void emit(uint32_t word) {
+    if (count_ < capacity_) words_[count_] = word;
+    ++count_;
+  }
+  uint32_t* words_;
+  uint32_t capacity_, count_ = 0, acc_ = 0, fill_ = 0, bits_ = 0;
+};
+
+int32_t level_at(const uint32_t* block, uint32_t k) {
+  return static_cast<int32_t>(block[k >> 1] << (16 - 16 * (k & 1))) >> 16;
+}
+
+// video_entropy.comp: one row of macroblocks of one frame; returns its length in bits.
+uint32_t code_slice(const Geometry& g, bool inter, const uint32_t* coefs, const uint32_t* info, uint32_t* region,
+                    uint32_t region_words) {
+  BitWriter out(region, region_words);
+  int32_t pmvx = 0, pmvy = 0, pdc[3] = {0, 0, 0};
+  for (uint32_t m = 0; m < g.mbs_x(); ++m) {
+    const uint32_t word = info[m];
+    const uint32_t cbp = word >> 16;
+    if (inter) {
+      const int32_t mvx = int32_t(word & 255) - 64, mvy = int32_t((word >> 8) & 255) - 64;
+      out.ue(se_code(mvx - pmvx));
+      out.ue(se_code(mvy - pmvy));
+      pmvx = mvx;
+      pmvy = mvy;
+      out.ue(cbp);
+    }
+    for (uint32_t b = 0; b < kBlocksPerMb; ++b) {
+      const uint32_t* block = coefs + m * kCoefWordsPerMb + b * 32;
+      uint32_t start = 0;
+      if (inter) {
+        if (((cbp >> b) & 1) == 0) continue;
+      } else {
+        const uint32_t comp = b < 4 ? 0 : b - 3;
+        const int32_t dc = level_at(block, 0);
+        out.ue(se_code(dc - pdc[comp]));
+        pdc[comp] = dc;
+        start = 1;
+      }
+      uint32_t n = 0;
+      for (uint32_t k = start; k < 64; ++k) n += level_at(block, k) != 0 ? 1 : 0;
+      out.ue(inter ? n - 1 : n);
+      uint32_t run = 0;
+      for (uint32_t k = start; k < 64; ++k) {
+        const int32_t l = level_at(block, k);
+        if (l == 0) {
+          ++run;
+          continue;
+        }
+        out.ue(run);
+        out.ue(level_code(l));
+        run = 0;
+      }
+    }
+  }
+  return out.finish();
+}
+
+}  // namespace
+
+std::vector<uint32_t> stream_header(const EncodeSettings& s) {
+  return {kMagic,    kFormatVersion, s.geometry.width, s.geometry.height, s.frames, s.quality,
+          s.search, s.geometry.mbs_y(), s.geometry.region_words()};
+}
+
+Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, unsigned threads) {
+  const Geometry& g = s.geometry;
+  const uint32_t quads_per_frame = g.width / 2 * (g.height / 2);
+  std::vector<uint32_t> planes(g.frame_words() * s.frames);
+  parallel_for(uint64_t{quads_per_frame} * s.frames, threads, [&](uint64_t begin, uint64_t end) {
+    for (uint64_t i = begin; i < end; ++i) {
+      const uint64_t f = i / quads_per_frame, quad = i % quads_per_frame;
+      convert_quad(g, rgba.data() + f * g.luma(), planes.data() + f * g.frame_words(),
+                   static_cast<uint32_t>(quad % (g.width / 2)), static_cast<uint32_t>(quad / (g.width / 2)));
+    }
+  });
+
+  const auto q = quant_table(s.quality);
+  std::vector<uint32_t> recon(2 * g.frame_words());
+  std::vector<uint32_t> coefs(uint64_t{g.mbs()} * kCoefWordsPerMb * s.frames), info(uint64_t{g.mbs()} * s.frames);
+  for (uint32_t f = 0; f < s.frames; ++f) {
+    const uint32_t* src = planes.data() + f * g.frame_words();
+    const uint32_t* ref = f == 0 ? nullptr : recon.data() + ((f - 1) & 1) * g.frame_words();
+    uint32_t* out = recon.data() + (f & 1) * g.frame_words();
+    parallel_for(g.mbs(), threads, [&](uint64_t begin, uint64_t end) {
+      for (uint64_t mb = begin; mb < end; ++mb) {
+        const uint64_t index = uint64_t{f} * g.mbs() + mb;
+        code_macroblock(g, src, ref, out, q, static_cast<int32_t>(s.search), static_cast<uint32_t>(mb),
+                        coefs.data() + index * kCoefWordsPerMb, info.data() + index);
+      }
+    });
+  }
+
+  const uint32_t slices = g.mbs_y() * s.frames, region = g.region_words();
+  std::vector<uint32_t> stream(slices + uint64_t{slices} * region);
+  parallel_for(slices, threads, [&](uint64_t begin, uint64_t end) {
+    for (uint64_t sl = begin; sl < end; ++sl) {
+      const uint64_t first_mb = sl * g.mbs_x();  // slices are MB rows, frame-major
+      stream[sl] = code_slice(g, sl >= g.mbs_y(), coefs.data() + first_mb * kCoefWordsPerMb,
+                              info.data() + first_mb, stream.data() + slices + sl * region, region);
+    }
+  });
+  Bytes out = to_bytes(stream_header(s));
+  const Bytes body = to_bytes(stream);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+}  // namespace p2c2r::kernels::video
