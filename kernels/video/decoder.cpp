@@ -177,6 +177,7 @@ Result<DecodedVideo> decode_video(ByteView stream) {
     v.y.emplace_back(g.luma());
     v.cb.emplace_back(g.chroma());
     v.cr.emplace_back(g.chroma());
+    v.frame_bits.push_back(0);
     for (uint32_t row = 0; row < g.mbs_y(); ++row) {
       const uint64_t s = uint64_t{f} * g.mbs_y() + row;
       const uint32_t bits = word_at(stream, kHeaderWords + s);
@@ -188,6 +189,7 @@ Result<DecodedVideo> decode_video(ByteView stream) {
                                 " has " + std::to_string(bits - in.position()) + " unread bits");
       }
       v.payload_bits += bits;
+      v.frame_bits.back() += bits;
     }
   }
   return v;

@@ -25,6 +25,8 @@ layout(push_constant) uniform Push {
 
 int blk[64];
 int tmp[64];
+const int kWin = 48;  // 16 + 2 * max search
+int win[kWin * kWin];
 
 void fdct8(bool rows, uint line, int shift) {
   // rows: blk[line][*] -> tmp[line][*]; columns: tmp[*][line] -> blk[*][line]
@@ -85,20 +87,30 @@ void main() {
 
   int mvx = 0, mvy = 0;
   if (inter) {
+    // The search window is copied into private memory once (edge pixels
+    // replicated; candidates outside the frame are never chosen), so every
+    // lane of a SIMD group reads it at the same index.
     int cur[256];
     for (uint i = 0u; i < 256u; ++i) cur[i] = int(planes[src + uint(y0 + int(i >> 4)) * pc.width + uint(x0) + (i & 15u)]);
     int r = int(min(pc.search, 16u));
+    int span = 16 + 2 * r;
+    for (int wy = 0; wy < span; ++wy) {
+      uint sy = uint(clamp(y0 - r + wy, 0, h - 1));
+      for (int wx = 0; wx < span; ++wx) {
+        win[wy * kWin + wx] = int(recon[ref + sy * pc.width + uint(clamp(x0 - r + wx, 0, w - 1))]);
+      }
+    }
     uint best = 0xFFFFFFFFu;
     for (int dy = -r; dy <= r; ++dy) {
       for (int dx = -r; dx <= r; ++dx) {
-        if (x0 + dx < 0 || x0 + dx > w - 16 || y0 + dy < 0 || y0 + dy > h - 16) continue;
         uint sad = 0u;
         for (int row = 0; row < 16; ++row) {
-          uint base = ref + uint(y0 + dy + row) * pc.width + uint(x0 + dx);
-          for (int c = 0; c < 16; ++c) sad += uint(abs(cur[row * 16 + c] - int(recon[base + uint(c)])));
+          int base = (dy + r + row) * kWin + dx + r;
+          for (int c = 0; c < 16; ++c) sad += uint(abs(cur[row * 16 + c] - win[base + c]));
         }
+        bool inside = x0 + dx >= 0 && x0 + dx <= w - 16 && y0 + dy >= 0 && y0 + dy <= h - 16;
         uint cost = sad + 2u * uint(abs(dx) + abs(dy));
-        if (cost < best) { best = cost; mvx = dx; mvy = dy; }
+        if (inside && cost < best) { best = cost; mvx = dx; mvy = dy; }
       }
     }
   }
