@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bench/bench.h"
+#include "bench/format.h"
 #include "cli/options.h"
 #include "common/digest.h"
 #include "kernels/registry.h"
@@ -49,13 +50,16 @@ Result<Measured> time_runs(unsigned repeat, bool warm_up, Fn fn) {
 
 // Device throughput is timed by GPU timestamps (execution only; the wall
 // time of the whole unit, with upload, read-back and digest, is reported too).
-Result<Measured> time_device(runtime::Device& device, const kernels::Kernel& kernel, const kernels::Params& params,
-                             const std::vector<Bytes>& inputs, unsigned repeat, double* wall_seconds = nullptr) {
+Result<Measured> time_device(runtime::Device& device, const kernels::Kernel& kernel,
+                             const kernels::Params& params, const std::vector<Bytes>& inputs,
+                             unsigned repeat, double* wall_seconds = nullptr) {
   std::vector<double> device_times;
   auto wall = time_runs(repeat, true, [&]() -> Result<Digest> {
-    P2C2R_ASSIGN_OR_RETURN(auto run, runtime::execute_unit(device, kernel, params, inputs, runtime::kDefaultLocalSize,
-                                                           std::chrono::minutes(5)));
-    device_times.push_back(run.stats.gpu_seconds > 0 ? run.stats.gpu_seconds : run.stats.wall_seconds);
+    P2C2R_ASSIGN_OR_RETURN(
+        auto run, runtime::execute_unit(device, kernel, params, inputs, runtime::kDefaultLocalSize,
+                                        std::chrono::minutes(5)));
+    device_times.push_back(run.stats.gpu_seconds > 0 ? run.stats.gpu_seconds
+                                                     : run.stats.wall_seconds);
     return run.digest;
   });
   if (!wall.ok()) return wall.status();
@@ -67,7 +71,8 @@ Result<Measured> time_device(runtime::Device& device, const kernels::Kernel& ker
 }
 
 Result<Measured> time_reference(const kernels::Kernel& kernel, const kernels::Params& params,
-                                const std::vector<Bytes>& inputs, unsigned threads, unsigned repeat) {
+                                const std::vector<Bytes>& inputs, unsigned threads,
+                                unsigned repeat) {
   return time_runs(repeat, false, [&]() -> Result<Digest> {
     P2C2R_ASSIGN_OR_RETURN(Bytes out, kernel.reference(params, inputs, threads));
     return digest_of(out);
@@ -80,15 +85,6 @@ struct Row {
   bool match = false;
 };
 
-std::string si(double v) {
-  const char* suffix[] = {"", "k", "M", "G", "T"};
-  int i = 0;
-  while (v >= 1000 && i < 4) v /= 1000, ++i;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g%s", v, suffix[i]);
-  return buf;
-}
-
 }  // namespace
 
 int kernels_benchmark(const Args& args) {
@@ -98,16 +94,19 @@ int kernels_benchmark(const Args& args) {
   bool json = false;
   std::vector<std::string> only;
   cli::DeviceFlags device_flags;
-  options.add_options()
-      ("repeat", po::value(&repeat)->default_value(3), "timed runs per measurement (the median is reported)")
-      ("kernel", po::value(&only)->composing()->value_name("NAME"), "benchmark only this kernel (repeatable)")
-      ("json", po::bool_switch(&json), "print one JSON object instead of the table");
+  options.add_options()("repeat", po::value(&repeat)->default_value(3),
+                        "timed runs per measurement (the median is reported)")(
+      "kernel", po::value(&only)->composing()->value_name("NAME"),
+      "benchmark only this kernel (repeatable)")("json", po::bool_switch(&json),
+                                                 "print one JSON object instead of the table");
   device_flags.add_to(options);
   po::variables_map vm;
-  if (auto code = cli::parse("bench kernels", "[--repeat N] [--kernel NAME]... [--json]", args, options, vm)) {
+  if (auto code = cli::parse("bench kernels", "[--repeat N] [--kernel NAME]... [--json]", args,
+                             options, vm)) {
     return *code;
   }
-  if (repeat == 0) return cli::fail("bench kernels", invalid_argument("--repeat must be at least 1"));
+  if (repeat == 0)
+    return cli::fail("bench kernels", invalid_argument("--repeat must be at least 1"));
 
   auto device = runtime::open_device(device_flags.device, device_flags.instance_options(),
                                      device_flags.device_options());
@@ -118,7 +117,8 @@ int kernels_benchmark(const Args& args) {
   // The device's peak: the peak kernel at a size that keeps it busy ~0.5 s on lavapipe.
   auto peak_kernel = registry.find("peak");
   if (!peak_kernel.ok()) return cli::fail("bench kernels", peak_kernel.status());
-  auto peak_params = (*peak_kernel)->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 1024}});
+  auto peak_params =
+      (*peak_kernel)->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 1024}});
   if (!peak_params.ok()) return cli::fail("bench kernels", peak_params.status());
   auto peak = time_device(**device, **peak_kernel, *peak_params, {}, repeat);
   if (!peak.ok()) return cli::fail("bench kernels", peak.status());
@@ -127,8 +127,10 @@ int kernels_benchmark(const Args& args) {
   std::vector<Row> rows;
   bool all_match = true;
   for (const kernels::Kernel* kernel : registry.all()) {
-    if (kernel->family() == "peak") continue;  // peak and bandwidth are the yardsticks, not workloads
-    if (!only.empty() && std::find(only.begin(), only.end(), kernel->name()) == only.end()) continue;
+    if (kernel->family() == "peak")
+      continue;  // peak and bandwidth are the yardsticks, not workloads
+    if (!only.empty() && std::find(only.begin(), only.end(), kernel->name()) == only.end())
+      continue;
     if (!json) std::cerr << "benchmarking " << kernel->name() << "...\n";
     auto params = kernel->resolve_params(1, {});
     if (!params.ok()) return cli::fail("bench kernels", params.status());
@@ -174,15 +176,16 @@ int kernels_benchmark(const Args& args) {
     }
     std::cout << out.dump(2) << "\n";
   } else {
-    std::printf("device: %s, CPU reference on %u cores, median of %u runs\n", (*device)->info().name.c_str(), cores,
-                repeat);
+    std::printf("device: %s, CPU reference on %u cores, median of %u runs\n",
+                (*device)->info().name.c_str(), cores, repeat);
     std::printf("peak integer throughput: %s int-ops/s\n\n", si(peak_ops).c_str());
-    std::printf("%-9s %-12s %-14s %10s %10s %10s %8s %8s %6s\n", "family", "kernel", "unit", "vulkan", "cpu 1 core",
-                "cpu all", "ratio", "of peak", "match");
+    std::printf("%-9s %-12s %-14s %10s %10s %10s %8s %8s %6s\n", "family", "kernel", "unit",
+                "vulkan", "cpu 1 core", "cpu all", "ratio", "of peak", "match");
     for (const auto& r : rows) {
-      std::printf("%-9s %-12s %-14s %10s %10s %10s %8.2f %7.1f%% %6s\n", r.family.c_str(), r.kernel.c_str(),
-                  r.unit.c_str(), si(r.vulkan).c_str(), si(r.cpu_one).c_str(), si(r.cpu_all).c_str(),
-                  r.vulkan / r.cpu_all, 100 * r.fraction_of_peak, r.match ? "yes" : "NO");
+      std::printf("%-9s %-12s %-14s %10s %10s %10s %8.2f %7.1f%% %6s\n", r.family.c_str(),
+                  r.kernel.c_str(), r.unit.c_str(), si(r.vulkan).c_str(), si(r.cpu_one).c_str(),
+                  si(r.cpu_all).c_str(), r.vulkan / r.cpu_all, 100 * r.fraction_of_peak,
+                  r.match ? "yes" : "NO");
     }
   }
   return all_match ? 0 : 1;

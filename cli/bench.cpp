@@ -1,8 +1,9 @@
 // p2c2r bench <name>: dispatches to the benchmarks in bench/.
+#include "bench/bench.h"
+
 #include <cstring>
 #include <iostream>
 
-#include "bench/bench.h"
 #include "cli/commands.h"
 
 namespace p2c2r::cli {
@@ -11,7 +12,8 @@ int bench_command(const Args& args) {
   const auto& all = bench::benchmarks();
   auto usage = [&](std::ostream& out) {
     out << "usage: p2c2r bench <benchmark> [options]\n\nbenchmarks:\n";
-    for (const auto& b : all) out << "  " << b.name << std::string(12 - std::strlen(b.name), ' ') << b.summary << "\n";
+    for (const auto& b : all)
+      out << "  " << b.name << std::string(12 - std::strlen(b.name), ' ') << b.summary << "\n";
     out << "\n'p2c2r bench <benchmark> --help' describes its options.\n";
   };
   if (args.empty()) {

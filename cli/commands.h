@@ -14,5 +14,6 @@ int devices_command(const Args& args);
 int kernels_command(const Args& args);
 int run_command(const Args& args);
 int bench_command(const Args& args);
+int executor_command(const Args& args);
 
 }  // namespace p2c2r::cli

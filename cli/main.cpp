@@ -11,6 +11,7 @@ struct Command {
   const char* name;
   const char* summary;
   int (*run)(const p2c2r::cli::Args&);
+  bool hidden = false;  // internal commands, started by p2c2r itself
 };
 
 const Command kCommands[] = {
@@ -18,11 +19,15 @@ const Command kCommands[] = {
     {"kernels", "list the registered compute kernels", p2c2r::cli::kernels_command},
     {"run", "run one unit of a kernel and check it against the CPU reference", p2c2r::cli::run_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
+    {"executor", "internal: the sandboxed process that runs work units for 'p2c2r peer'",
+     p2c2r::cli::executor_command, true},
 };
 
 void usage(std::ostream& out) {
   out << "usage: p2c2r <command> [options]\n\ncommands:\n";
-  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+  for (const auto& c : kCommands) {
+    if (!c.hidden) out << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
+  }
   out << "\n'p2c2r <command> --help' describes a command's options.\n";
 }
 

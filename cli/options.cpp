@@ -5,14 +5,15 @@
 namespace p2c2r::cli {
 
 void DeviceFlags::add_to(po::options_description& options) {
-  options.add_options()
-      ("device", po::value(&device)->value_name("INDEX|NAME"),
-       "Vulkan device to use: an index from 'p2c2r devices' or part of a device name "
-       "(default: the best usable device, discrete GPU first)")
-      ("validation", po::bool_switch(&validation),
-       "enable the Vulkan validation layers (package vulkan-validationlayers)")
-      ("pipeline-cache", po::value(&pipeline_cache)->default_value(default_cache_dir())->value_name("DIR"),
-       "directory for the on-disk pipeline cache (empty to disable)");
+  options.add_options()(
+      "device", po::value(&device)->value_name("INDEX|NAME"),
+      "Vulkan device to use: an index from 'p2c2r devices' or part of a device name "
+      "(default: the best usable device, discrete GPU first)")(
+      "validation", po::bool_switch(&validation),
+      "enable the Vulkan validation layers (package vulkan-validationlayers)")(
+      "pipeline-cache",
+      po::value(&pipeline_cache)->default_value(default_cache_dir())->value_name("DIR"),
+      "directory for the on-disk pipeline cache (empty to disable)");
 }
 
 std::optional<int> parse(const std::string& command, const std::string& usage, const Args& args,
@@ -43,8 +44,10 @@ int fail(const std::string& command, const Status& status) {
 }
 
 std::string default_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/p2c2r";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/p2c2r";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/p2c2r";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/p2c2r";
   return "";
 }
 

@@ -17,7 +17,8 @@ void ProgressBar::update(double fraction, const std::string& label) {
   const int filled = static_cast<int>(fraction * kWidth);
   std::string bar(filled, '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r[%s] %3d%% %-40.40s", bar.c_str(), static_cast<int>(fraction * 100), label.c_str());
+  std::fprintf(stderr, "\r[%s] %3d%% %-40.40s", bar.c_str(), static_cast<int>(fraction * 100),
+               label.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -16,15 +16,15 @@ namespace p2c2r {
 // caller can decide whether retrying makes sense.
 enum class Code {
   kOk = 0,
-  kInvalidArgument,    // the request or input is malformed; retrying will not help
-  kNotFound,           // the thing named does not exist
-  kAlreadyExists,      // e.g. a duplicate report
-  kPermissionDenied,   // bad signature, bad token, not your replica
-  kFailedPrecondition, // the system is not in a state to do this now
-  kUnavailable,        // transient: network, device busy; retry later
-  kDeadlineExceeded,   // a timeout expired
-  kResourceExhausted,  // a size or memory limit was hit
-  kInternal,           // a bug or a broken environment (no Vulkan driver, ...)
+  kInvalidArgument,     // the request or input is malformed; retrying will not help
+  kNotFound,            // the thing named does not exist
+  kAlreadyExists,       // e.g. a duplicate report
+  kPermissionDenied,    // bad signature, bad token, not your replica
+  kFailedPrecondition,  // the system is not in a state to do this now
+  kUnavailable,         // transient: network, device busy; retry later
+  kDeadlineExceeded,    // a timeout expired
+  kResourceExhausted,   // a size or memory limit was hit
+  kInternal,            // a bug or a broken environment (no Vulkan driver, ...)
 };
 
 const char* code_name(Code code);
@@ -53,7 +53,9 @@ class [[nodiscard]] Status {
 inline Status invalid_argument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
 inline Status not_found(std::string m) { return {Code::kNotFound, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
-inline Status failed_precondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status failed_precondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status internal_error(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status resource_exhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
@@ -89,9 +91,9 @@ class [[nodiscard]] Result {
 }  // namespace p2c2r
 
 // Returns early from the enclosing function if `expr` (a Status) is not ok.
-#define P2C2R_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::p2c2r::Status p2c2r_status_ = (expr);  \
+#define P2C2R_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::p2c2r::Status p2c2r_status_ = (expr);        \
     if (!p2c2r_status_.ok()) return p2c2r_status_; \
   } while (0)
 

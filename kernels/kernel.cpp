@@ -49,7 +49,8 @@ Result<Params> Kernel::resolve_params(uint64_t seed,
 Result<std::string> Kernel::write_output(const Params&, ByteView output,
                                          const std::string& path) const {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(output.data()), static_cast<std::streamsize>(output.size()));
+  out.write(reinterpret_cast<const char*>(output.data()),
+            static_cast<std::streamsize>(output.size()));
   if (!out) return unavailable("cannot write " + path);
   return std::string("raw bytes");
 }

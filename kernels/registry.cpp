@@ -9,7 +9,8 @@ namespace p2c2r::kernels {
 
 void Registry::add(std::unique_ptr<Kernel> kernel) {
   for (const auto& k : kernels_) {
-    if (k->name() == kernel->name()) throw std::logic_error("kernel registered twice: " + k->name());
+    if (k->name() == kernel->name())
+      throw std::logic_error("kernel registered twice: " + k->name());
   }
   kernels_.push_back(std::move(kernel));
 }

@@ -24,6 +24,7 @@ struct Availability {
 Result<std::pair<int, int>> parse_window(const std::string& text);
 
 // Whether work may start now; if not, `why` says what holds it back.
-bool may_take_work(const Availability& a, int minutes_since_midnight, double cpu_busy_fraction, std::string* why);
+bool may_take_work(const Availability& a, int minutes_since_midnight, double cpu_busy_fraction,
+                   std::string* why);
 
 }  // namespace p2c2r::peer

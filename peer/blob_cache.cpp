@@ -19,7 +19,8 @@ Result<BlobCache> BlobCache::open(const std::string& dir, uint64_t max_bytes) {
 Status BlobCache::put(const Digest& expected, ByteView data) {
   const Digest actual = digest_of(data);
   if (actual != expected) {
-    return invalid_argument("blob digest mismatch: expected " + expected.hex() + ", got " + actual.hex());
+    return invalid_argument("blob digest mismatch: expected " + expected.hex() + ", got " +
+                            actual.hex());
   }
   if (data.size() > max_bytes_) return Status::Ok();  // too big to keep; the caller still has it
   evict(data.size());

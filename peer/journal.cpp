@@ -46,7 +46,8 @@ Status write_file_durably(const std::string& path, ByteView data) {
     ::close(fd);
     if (rc != 0) return unavailable("fsync " + tmp + ": " + std::strerror(errno));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return unavailable("rename " + tmp + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return unavailable("rename " + tmp + ": " + std::strerror(errno));
   return fsync_path(fs::path(path).parent_path().string(), O_RDONLY | O_DIRECTORY);
 }
 
@@ -68,15 +69,13 @@ Status Journal::put(const JournalEntry& e) {
   const std::string base = (fs::path(dir_) / std::to_string(e.replica_id)).string();
   // The output first: a .json without its .out must never be visible.
   if (!e.output.empty()) P2C2R_RETURN_IF_ERROR(write_file_durably(base + ".out", e.output));
-  nlohmann::json j{{"replica_id", e.replica_id},
-                   {"kernel", e.kernel},
-                   {"ok", e.ok},
-                   {"error", e.error},
-                   {"seconds", e.seconds},
-                   {"output_bytes", e.output.size()}};
+  nlohmann::json j{
+      {"replica_id", e.replica_id}, {"kernel", e.kernel},   {"ok", e.ok},
+      {"error", e.error},           {"seconds", e.seconds}, {"output_bytes", e.output.size()}};
   if (e.digest) j["digest"] = e.digest->hex();
   const std::string text = j.dump();
-  return write_file_durably(base + ".json", ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  return write_file_durably(base + ".json",
+                            ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 Status Journal::remove(uint64_t replica_id) {
@@ -116,9 +115,12 @@ std::vector<JournalEntry> Journal::entries(std::vector<std::string>* problems) c
       }
       const uint64_t output_bytes = j.at("output_bytes").get<uint64_t>();
       if (output_bytes > 0) {
-        auto output = read_file((fs::path(dir_) / (std::to_string(e.replica_id) + ".out")).string());
-        if (!output.ok() || output->size() != output_bytes) throw std::runtime_error("output file missing or short");
-        if (e.digest && digest_of(*output) != *e.digest) throw std::runtime_error("output does not match its digest");
+        auto output =
+            read_file((fs::path(dir_) / (std::to_string(e.replica_id) + ".out")).string());
+        if (!output.ok() || output->size() != output_bytes)
+          throw std::runtime_error("output file missing or short");
+        if (e.digest && digest_of(*output) != *e.digest)
+          throw std::runtime_error("output does not match its digest");
         e.output = std::move(*output);
       }
       out.push_back(std::move(e));
@@ -126,7 +128,8 @@ std::vector<JournalEntry> Journal::entries(std::vector<std::string>* problems) c
       problem(ex.what());
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.replica_id < b.replica_id; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.replica_id < b.replica_id; });
   return out;
 }
 

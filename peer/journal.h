@@ -22,11 +22,11 @@ namespace p2c2r::peer {
 struct JournalEntry {
   uint64_t replica_id = 0;
   std::string kernel;
-  bool ok = true;             // false: the unit errored; `error` says why
+  bool ok = true;  // false: the unit errored; `error` says why
   std::optional<Digest> digest;
   std::string error;
   double seconds = 0;
-  Bytes output;               // empty for errors
+  Bytes output;  // empty for errors
 };
 
 class Journal {

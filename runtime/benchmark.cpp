@@ -15,7 +15,8 @@ struct Timing {
 };
 
 // One run after a warm-up (which compiles the pipeline).
-Result<Timing> timed_run(Device& device, const kernels::Kernel& kernel, const kernels::Params& params) {
+Result<Timing> timed_run(Device& device, const kernels::Kernel& kernel,
+                         const kernels::Params& params) {
   P2C2R_ASSIGN_OR_RETURN(auto inputs, kernel.generate_inputs(params));
   P2C2R_ASSIGN_OR_RETURN(auto warm, execute_unit(device, kernel, params, inputs));
   (void)warm;
@@ -56,54 +57,8 @@ const KernelThroughput* HostBenchmark::find(const std::string& kernel) const {
   return nullptr;
 }
 
-void to_json(nlohmann::json& j, const HostBenchmark& b) {
-  j = {{"device_name", b.device_name},
-       {"device_type", b.device_type},
-       {"driver_version", b.driver_version},
-       {"pipeline_cache_uuid", b.pipeline_cache_uuid},
-       {"device_memory_bytes", b.device_memory_bytes},
-       {"peak_int_ops_per_second", b.peak_int_ops_per_second},
-       {"memory_bytes_per_second", b.memory_bytes_per_second},
-       {"measured_at_unix", b.measured_at_unix},
-       {"kernels", nlohmann::json::array()}};
-  for (const auto& k : b.kernels) {
-    j["kernels"].push_back({{"kernel", k.kernel},
-                            {"family", k.family},
-                            {"version", k.version},
-                            {"unit", k.unit},
-                            {"items_per_second", k.items_per_second},
-                            {"int_ops_per_second", k.int_ops_per_second},
-                            {"seconds_per_unit", k.seconds_per_unit},
-                            {"matches_reference", k.matches_reference}});
-  }
-}
-
-void from_json(const nlohmann::json& j, HostBenchmark& b) {
-  j.at("device_name").get_to(b.device_name);
-  j.at("device_type").get_to(b.device_type);
-  j.at("driver_version").get_to(b.driver_version);
-  j.at("pipeline_cache_uuid").get_to(b.pipeline_cache_uuid);
-  j.at("device_memory_bytes").get_to(b.device_memory_bytes);
-  j.at("peak_int_ops_per_second").get_to(b.peak_int_ops_per_second);
-  j.at("memory_bytes_per_second").get_to(b.memory_bytes_per_second);
-  j.at("measured_at_unix").get_to(b.measured_at_unix);
-  b.kernels.clear();
-  for (const auto& k : j.at("kernels")) {
-    KernelThroughput t;
-    k.at("kernel").get_to(t.kernel);
-    k.at("family").get_to(t.family);
-    k.at("version").get_to(t.version);
-    k.at("unit").get_to(t.unit);
-    k.at("items_per_second").get_to(t.items_per_second);
-    k.at("int_ops_per_second").get_to(t.int_ops_per_second);
-    k.at("seconds_per_unit").get_to(t.seconds_per_unit);
-    k.at("matches_reference").get_to(t.matches_reference);
-    b.kernels.push_back(t);
-  }
-}
-
-Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& registry, const Progress& progress,
-                                     int64_t now_unix) {
+Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& registry,
+                                     const Progress& progress, int64_t now_unix) {
   HostBenchmark b;
   const DeviceInfo& info = device.info();
   b.device_name = info.name;
@@ -123,7 +78,8 @@ Result<HostBenchmark> benchmark_host(Device& device, const kernels::Registry& re
 
   report("peak integer throughput");
   P2C2R_ASSIGN_OR_RETURN(const kernels::Kernel* peak, registry.find("peak"));
-  P2C2R_ASSIGN_OR_RETURN(auto peak_params, peak->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 512}}));
+  P2C2R_ASSIGN_OR_RETURN(auto peak_params,
+                         peak->resolve_params(1, {{"invocations", 1 << 20}, {"iterations", 512}}));
   P2C2R_ASSIGN_OR_RETURN(Timing peak_time, timed_run(device, *peak, peak_params));
   b.peak_int_ops_per_second = double(peak->cost(peak_params)) / peak_time.device_seconds;
 

@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/result.h"
 #include "kernels/registry.h"
@@ -21,13 +20,13 @@ struct KernelThroughput {
   std::string kernel;
   std::string family;
   uint32_t version = 0;
-  std::string unit;               // "rays", "body-steps", ...
+  std::string unit;  // "rays", "body-steps", ...
   // Throughputs use device execution time (GPU timestamps); seconds_per_unit
   // is the whole unit as a peer runs it (upload, run, read-back, digest).
-  double items_per_second = 0;    // the family's figure of merit
-  double int_ops_per_second = 0;  // Kernel::cost per second
-  double seconds_per_unit = 0;    // at the kernel's default parameters
-  bool matches_reference = false; // small_params output equals the CPU reference
+  double items_per_second = 0;     // the family's figure of merit
+  double int_ops_per_second = 0;   // Kernel::cost per second
+  double seconds_per_unit = 0;     // at the kernel's default parameters
+  bool matches_reference = false;  // small_params output equals the CPU reference
 };
 
 struct HostBenchmark {
@@ -49,8 +48,11 @@ struct HostBenchmark {
   const KernelThroughput* find(const std::string& kernel) const;
 };
 
-void to_json(nlohmann::json& j, const HostBenchmark& b);
-void from_json(const nlohmann::json& j, HostBenchmark& b);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(KernelThroughput, kernel, family, version, unit, items_per_second,
+                                   int_ops_per_second, seconds_per_unit, matches_reference)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HostBenchmark, device_name, device_type, driver_version, pipeline_cache_uuid,
+                                   device_memory_bytes, peak_int_ops_per_second, memory_bytes_per_second, kernels,
+                                   measured_at_unix)
 
 // Called as each step starts: step index, number of steps, what it measures.
 using Progress = std::function<void(size_t step, size_t steps, const std::string& what)>;

@@ -1,10 +1,11 @@
 // Opening a device, its pipeline cache and pipelines. The run itself is in run.cpp.
+#include "runtime/device.h"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "common/digest.h"
-#include "runtime/device.h"
 #include "runtime/internal/device_impl.h"
 #include "runtime/internal/instance_impl.h"
 #include "runtime/spirv.h"
@@ -34,7 +35,8 @@ Result<DeviceBuffer> Device::Impl::make_buffer(uint64_t size, VkBufferUsageFlags
   create.usage = usage;
   create.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   VkBuffer buffer = VK_NULL_HANDLE;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateBuffer(device, &create, nullptr, &buffer), "creating a buffer"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkCreateBuffer(device, &create, nullptr, &buffer), "creating a buffer"));
   DeviceBuffer owner(device, buffer, VK_NULL_HANDLE, nullptr, size);
 
   VkMemoryRequirements req;
@@ -43,7 +45,8 @@ Result<DeviceBuffer> Device::Impl::make_buffer(uint64_t size, VkBufferUsageFlags
   for (int pass = 0; pass < 2 && chosen < 0; ++pass) {
     const VkMemoryPropertyFlags want = pass == 0 ? (required | preferred) : required;
     for (uint32_t t = 0; t < memory.memoryTypeCount; ++t) {
-      if ((req.memoryTypeBits & (1u << t)) && (memory.memoryTypes[t].propertyFlags & want) == want) {
+      if ((req.memoryTypeBits & (1u << t)) &&
+          (memory.memoryTypes[t].propertyFlags & want) == want) {
         chosen = static_cast<int>(t);
         break;
       }
@@ -54,26 +57,32 @@ Result<DeviceBuffer> Device::Impl::make_buffer(uint64_t size, VkBufferUsageFlags
   alloc.allocationSize = req.size;
   alloc.memoryTypeIndex = static_cast<uint32_t>(chosen);
   VkDeviceMemory memory_handle = VK_NULL_HANDLE;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkAllocateMemory(device, &alloc, nullptr, &memory_handle),
-                                  ("allocating " + std::to_string(size) + " bytes of device memory").c_str()));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkAllocateMemory(device, &alloc, nullptr, &memory_handle),
+                ("allocating " + std::to_string(size) + " bytes of device memory").c_str()));
   owner.adopt_memory(memory_handle);  // `owner` now frees both on any early return below
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkBindBufferMemory(device, buffer, memory_handle, 0), "binding buffer memory"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkBindBufferMemory(device, buffer, memory_handle, 0), "binding buffer memory"));
   if (memory.memoryTypes[chosen].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
     void* mapped = nullptr;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkMapMemory(device, memory_handle, 0, VK_WHOLE_SIZE, 0, &mapped),
-                                    "mapping buffer memory"));
+    P2C2R_RETURN_IF_ERROR(
+        vk::check(vk::vkMapMemory(device, memory_handle, 0, VK_WHOLE_SIZE, 0, &mapped),
+                  "mapping buffer memory"));
     owner.set_mapped(mapped);
   }
   return owner;
 }
 
-Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kernel, uint32_t shader_index,
-                                                    const kernels::Shader& shader, uint32_t local_size) {
+Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kernel,
+                                                    uint32_t shader_index,
+                                                    const kernels::Shader& shader,
+                                                    uint32_t local_size) {
   // Keyed by the module's digest and declared interface, not just the kernel's
   // name: a different module under the same name must never reuse a pipeline.
   const std::string key = kernel.name() + "/" + std::to_string(shader_index) + "/" +
                           digest_of(ByteView(reinterpret_cast<const uint8_t*>(shader.spirv.data()),
-                                             shader.spirv.size_bytes())).hex() +
+                                             shader.spirv.size_bytes()))
+                              .hex() +
                           "/" + std::to_string(shader.interface.binding_count) + "/" +
                           std::to_string(shader.interface.push_constant_size) + "@" +
                           std::to_string(local_size);
@@ -110,8 +119,9 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
   VkDescriptorSetLayoutCreateInfo set{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   set.bindingCount = entry.binding_count;
   set.pBindings = bindings.data();
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateDescriptorSetLayout(device, &set, nullptr, &entry.set_layout),
-                                  "creating a descriptor set layout"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkCreateDescriptorSetLayout(device, &set, nullptr, &entry.set_layout),
+                "creating a descriptor set layout"));
 
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, entry.push_constant_size};
   VkPipelineLayoutCreateInfo layout{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
@@ -119,8 +129,9 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
   layout.pSetLayouts = &entry.set_layout;
   layout.pushConstantRangeCount = entry.push_constant_size ? 1 : 0;
   layout.pPushConstantRanges = &range;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreatePipelineLayout(device, &layout, nullptr, &entry.layout),
-                                  "creating a pipeline layout"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkCreatePipelineLayout(device, &layout, nullptr, &entry.layout),
+                "creating a pipeline layout"));
 
   VkSpecializationMapEntry spec_entry{0, 0, sizeof(uint32_t)};
   VkSpecializationInfo spec{1, &spec_entry, sizeof(uint32_t), &local_size};
@@ -139,8 +150,8 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
   return &pipelines.emplace(key, entry).first->second;
 }
 
-Result<std::unique_ptr<Device>> Device::open(std::shared_ptr<Instance> instance, const DeviceInfo& info,
-                                             const DeviceOptions& options) {
+Result<std::unique_ptr<Device>> Device::open(std::shared_ptr<Instance> instance,
+                                             const DeviceInfo& info, const DeviceOptions& options) {
   if (!info.usable) {
     return failed_precondition("device " + info.name + " is not usable: " + info.unusable_reason);
   }
@@ -163,7 +174,8 @@ Result<std::unique_ptr<Device>> Device::open(std::shared_ptr<Instance> instance,
   int chosen = -1;
   for (uint32_t f = 0; f < family_count; ++f) {
     if (!(families[f].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
-    if (chosen < 0 || !(families[f].queueFlags & VK_QUEUE_GRAPHICS_BIT)) chosen = static_cast<int>(f);
+    if (chosen < 0 || !(families[f].queueFlags & VK_QUEUE_GRAPHICS_BIT))
+      chosen = static_cast<int>(f);
   }
   if (chosen < 0) return failed_precondition("device " + info.name + " has no compute queue");
   d.queue_family = static_cast<uint32_t>(chosen);
@@ -188,15 +200,17 @@ Result<std::unique_ptr<Device>> Device::open(std::shared_ptr<Instance> instance,
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool.queueFamilyIndex = d.queue_family;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateCommandPool(d.device, &pool, nullptr, &d.command_pool),
-                                  "creating a command pool"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkCreateCommandPool(d.device, &pool, nullptr, &d.command_pool),
+                "creating a command pool"));
 
   // The pipeline cache is keyed by the device's cache UUID; the driver also
   // checks the header and ignores a cache from another driver.
   std::vector<char> cached;
   if (!options.pipeline_cache_dir.empty()) {
     d.cache_path = (fs::path(options.pipeline_cache_dir) /
-                    ("pipeline-cache-" + info.pipeline_cache_uuid + ".bin")).string();
+                    ("pipeline-cache-" + info.pipeline_cache_uuid + ".bin"))
+                       .string();
     std::ifstream in(d.cache_path, std::ios::binary);
     if (in) cached.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
@@ -207,8 +221,9 @@ Result<std::unique_ptr<Device>> Device::open(std::shared_ptr<Instance> instance,
     // A corrupt cache file must not stop the device from working: start empty.
     cache.initialDataSize = 0;
     cache.pInitialData = nullptr;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreatePipelineCache(d.device, &cache, nullptr, &d.pipeline_cache),
-                                    "creating the pipeline cache"));
+    P2C2R_RETURN_IF_ERROR(
+        vk::check(vk::vkCreatePipelineCache(d.device, &cache, nullptr, &d.pipeline_cache),
+                  "creating the pipeline cache"));
   }
   return self;
 }
@@ -220,8 +235,9 @@ Device::~Device() {
 Status Device::save_pipeline_cache() {
   if (impl_->cache_path.empty()) return Status::Ok();
   size_t size = 0;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkGetPipelineCacheData(impl_->device, impl_->pipeline_cache, &size, nullptr),
-                                  "reading the pipeline cache"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkGetPipelineCacheData(impl_->device, impl_->pipeline_cache, &size, nullptr),
+                "reading the pipeline cache"));
   std::vector<char> data(size);
   P2C2R_RETURN_IF_ERROR(vk::check(
       vk::vkGetPipelineCacheData(impl_->device, impl_->pipeline_cache, &size, data.data()),

@@ -83,8 +83,8 @@ struct DeviceOptions {
 };
 
 struct RunStats {
-  double gpu_seconds = 0;    // from timestamps, 0 if the device has none
-  double wall_seconds = 0;   // submit to fence, including transfers
+  double gpu_seconds = 0;   // from timestamps, 0 if the device has none
+  double wall_seconds = 0;  // submit to fence, including transfers
   uint32_t dispatches = 0;
 };
 

@@ -5,7 +5,8 @@ namespace p2c2r::runtime {
 Result<UnitResult> execute_unit(Device& device, const kernels::Kernel& kernel,
                                 const kernels::Params& params, const std::vector<Bytes>& inputs,
                                 uint32_t local_size, std::chrono::milliseconds timeout) {
-  P2C2R_RETURN_IF_ERROR(kernel.check_inputs(params, inputs).with_context("kernel " + kernel.name()));
+  P2C2R_RETURN_IF_ERROR(
+      kernel.check_inputs(params, inputs).with_context("kernel " + kernel.name()));
   P2C2R_ASSIGN_OR_RETURN(kernels::Plan plan, kernel.plan(params, inputs, local_size));
   P2C2R_ASSIGN_OR_RETURN(RunOutput run, device.run(kernel, plan, local_size, timeout));
   UnitResult result;

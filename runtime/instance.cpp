@@ -28,11 +28,16 @@ std::string version_string(uint32_t v) {
 
 std::string type_name(VkPhysicalDeviceType type) {
   switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
-    default: return "other";
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return "cpu";
+    default:
+      return "other";
   }
 }
 
@@ -75,8 +80,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   }
   for (uint32_t t = 0; t < memory.memoryTypeCount; ++t) {
     if (memory.memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
-      info.host_visible_bytes =
-          std::max(info.host_visible_bytes, memory.memoryHeaps[memory.memoryTypes[t].heapIndex].size);
+      info.host_visible_bytes = std::max(info.host_visible_bytes,
+                                         memory.memoryHeaps[memory.memoryTypes[t].heapIndex].size);
     }
   }
 
@@ -87,7 +92,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   for (const auto& f : families) {
     if (f.queueFlags & VK_QUEUE_COMPUTE_BIT) {
       info.compute_queue = true;
-      info.timestamps = info.timestamps || (f.timestampValidBits > 0 && props.limits.timestampPeriod > 0);
+      info.timestamps =
+          info.timestamps || (f.timestampValidBits > 0 && props.limits.timestampPeriod > 0);
     }
   }
   VkPhysicalDeviceFeatures features;
@@ -95,11 +101,16 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.shader_int64 = features.shaderInt64;
   info.robust_buffer_access = features.robustBufferAccess;
 
-  if (!info.compute_queue) info.unusable_reason = "no compute queue";
-  else if (props.apiVersion < VK_API_VERSION_1_1) info.unusable_reason = "Vulkan 1.1 required";
-  else if (!info.robust_buffer_access) info.unusable_reason = "no robustBufferAccess";
-  else if (!info.shader_int64) info.unusable_reason = "no shaderInt64";
-  else if (info.max_workgroup_invocations < 128) info.unusable_reason = "workgroups under 128 invocations";
+  if (!info.compute_queue)
+    info.unusable_reason = "no compute queue";
+  else if (props.apiVersion < VK_API_VERSION_1_1)
+    info.unusable_reason = "Vulkan 1.1 required";
+  else if (!info.robust_buffer_access)
+    info.unusable_reason = "no robustBufferAccess";
+  else if (!info.shader_int64)
+    info.unusable_reason = "no shaderInt64";
+  else if (info.max_workgroup_invocations < 128)
+    info.unusable_reason = "workgroups under 128 invocations";
   info.usable = info.unusable_reason.empty();
   return info;
 }
@@ -158,18 +169,20 @@ Result<std::shared_ptr<Instance>> Instance::create(const InstanceOptions& option
                     VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                     VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
     m.pfnUserCallback = &on_validation_message;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateDebugUtilsMessengerEXT(
-                                        self->impl_->instance, &m, nullptr, &self->impl_->messenger),
-                                    "creating the validation messenger"));
+    P2C2R_RETURN_IF_ERROR(
+        vk::check(vk::vkCreateDebugUtilsMessengerEXT(self->impl_->instance, &m, nullptr,
+                                                     &self->impl_->messenger),
+                  "creating the validation messenger"));
   }
 
   uint32_t count = 0;
   P2C2R_RETURN_IF_ERROR(vk::check(
       vk::vkEnumeratePhysicalDevices(self->impl_->instance, &count, nullptr), "listing devices"));
   self->impl_->physical_devices.resize(count);
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkEnumeratePhysicalDevices(self->impl_->instance, &count,
-                                                                 self->impl_->physical_devices.data()),
-                                  "listing devices"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkEnumeratePhysicalDevices(self->impl_->instance, &count,
+                                               self->impl_->physical_devices.data()),
+                "listing devices"));
   for (uint32_t i = 0; i < count; ++i) {
     self->devices_.push_back(describe(self->impl_->physical_devices[i], i));
   }
@@ -178,7 +191,8 @@ Result<std::shared_ptr<Instance>> Instance::create(const InstanceOptions& option
 
 Instance::~Instance() {
   if (!impl_) return;
-  if (impl_->messenger) vk::vkDestroyDebugUtilsMessengerEXT(impl_->instance, impl_->messenger, nullptr);
+  if (impl_->messenger)
+    vk::vkDestroyDebugUtilsMessengerEXT(impl_->instance, impl_->messenger, nullptr);
   if (impl_->instance) vk::vkDestroyInstance(impl_->instance, nullptr);
 }
 
@@ -199,7 +213,8 @@ Result<DeviceInfo> Instance::choose(const std::string& choice) const {
     }
     return *best;
   }
-  const bool numeric = std::all_of(choice.begin(), choice.end(), [](unsigned char c) { return std::isdigit(c); });
+  const bool numeric =
+      std::all_of(choice.begin(), choice.end(), [](unsigned char c) { return std::isdigit(c); });
   for (const auto& d : devices_) {
     const bool match = numeric ? std::to_string(d.index) == choice
                                : lower(d.name).find(lower(choice)) != std::string::npos;
@@ -211,7 +226,8 @@ Result<DeviceInfo> Instance::choose(const std::string& choice) const {
     return d;
   }
   std::string names;
-  for (const auto& d : devices_) names += (names.empty() ? "" : ", ") + std::to_string(d.index) + ": " + d.name;
+  for (const auto& d : devices_)
+    names += (names.empty() ? "" : ", ") + std::to_string(d.index) + ": " + d.name;
   return not_found("no Vulkan device matches --device '" + choice + "' (devices: " + names + ")");
 }
 

@@ -19,16 +19,19 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
                   const kernels::Plan& plan, uint32_t local_size, const DeviceInfo& info) {
   const std::string who = "kernel " + kernel.name() + ": ";
   if (local_size == 0 || local_size > info.max_workgroup_invocations) {
-    return invalid_argument(who + "workgroup size " + std::to_string(local_size) + " is outside 1.." +
-                            std::to_string(info.max_workgroup_invocations) + " for this device");
+    return invalid_argument(who + "workgroup size " + std::to_string(local_size) +
+                            " is outside 1.." + std::to_string(info.max_workgroup_invocations) +
+                            " for this device");
   }
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const auto& b = plan.buffers[i];
     if (b.init.size() > b.size) {
-      return internal_error(who + "plan buffer " + std::to_string(i) + " has more initial bytes than its size");
+      return internal_error(who + "plan buffer " + std::to_string(i) +
+                            " has more initial bytes than its size");
     }
     if (padded(b.size) > info.max_storage_buffer_range) {
-      return resource_exhausted(who + "buffer " + std::to_string(i) + " of " + std::to_string(b.size) +
+      return resource_exhausted(who + "buffer " + std::to_string(i) + " of " +
+                                std::to_string(b.size) +
                                 " bytes exceeds the device's storage-buffer limit of " +
                                 std::to_string(info.max_storage_buffer_range));
     }
@@ -36,18 +39,21 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
   for (size_t i = 0; i < plan.dispatches.size(); ++i) {
     const auto& d = plan.dispatches[i];
     const std::string where = who + "dispatch " + std::to_string(i) + ": ";
-    if (d.shader >= shaders.size()) return internal_error(where + "no shader " + std::to_string(d.shader));
+    if (d.shader >= shaders.size())
+      return internal_error(where + "no shader " + std::to_string(d.shader));
     const auto& iface = shaders[d.shader].interface;
     if (d.buffers.size() != iface.binding_count) {
-      return internal_error(where + "binds " + std::to_string(d.buffers.size()) + " buffers, shader '" +
-                            shaders[d.shader].name + "' declares " + std::to_string(iface.binding_count));
+      return internal_error(where + "binds " + std::to_string(d.buffers.size()) +
+                            " buffers, shader '" + shaders[d.shader].name + "' declares " +
+                            std::to_string(iface.binding_count));
     }
     for (uint32_t b : d.buffers) {
-      if (b >= plan.buffers.size()) return internal_error(where + "no plan buffer " + std::to_string(b));
+      if (b >= plan.buffers.size())
+        return internal_error(where + "no plan buffer " + std::to_string(b));
     }
     if (d.push.size() != iface.push_constant_size) {
-      return internal_error(where + "pushes " + std::to_string(d.push.size()) + " bytes, shader declares " +
-                            std::to_string(iface.push_constant_size));
+      return internal_error(where + "pushes " + std::to_string(d.push.size()) +
+                            " bytes, shader declares " + std::to_string(iface.push_constant_size));
     }
     for (uint32_t g : d.groups) {
       if (g == 0 || g > info.max_workgroup_count_x) {
@@ -57,7 +63,8 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
     }
   }
   for (uint32_t o : plan.outputs) {
-    if (o >= plan.buffers.size()) return internal_error(who + "output names no plan buffer " + std::to_string(o));
+    if (o >= plan.buffers.size())
+      return internal_error(who + "output names no plan buffer " + std::to_string(o));
   }
   return Status::Ok();
 }
@@ -71,7 +78,10 @@ struct RunObjects {
   VkFence fence = VK_NULL_HANDLE;
   VkQueryPool queries = VK_NULL_HANDLE;
   // Forgets every handle without destroying it (the device may still use them).
-  void leak() { queries = VK_NULL_HANDLE, fence = VK_NULL_HANDLE, command_buffer = VK_NULL_HANDLE, descriptor_pool = VK_NULL_HANDLE; }
+  void leak() {
+    queries = VK_NULL_HANDLE, fence = VK_NULL_HANDLE, command_buffer = VK_NULL_HANDLE,
+    descriptor_pool = VK_NULL_HANDLE;
+  }
   ~RunObjects() {
     if (queries) vk::vkDestroyQueryPool(device, queries, nullptr);
     if (fence) vk::vkDestroyFence(device, fence, nullptr);
@@ -90,11 +100,12 @@ void barrier(VkCommandBuffer cb, VkPipelineStageFlags src, VkAccessFlags src_acc
 
 }  // namespace
 
-Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan& plan, uint32_t local_size,
-                              std::chrono::milliseconds timeout) {
+Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan& plan,
+                              uint32_t local_size, std::chrono::milliseconds timeout) {
   std::lock_guard lock(mutex_);
   Impl& d = *impl_;
-  if (d.hung) return unavailable("device " + info_.name + " timed out earlier and must be reopened");
+  if (d.hung)
+    return unavailable("device " + info_.name + " timed out earlier and must be reopened");
   const auto shaders = kernel.shaders();
   // Every module is validated and its interface checked (inside pipeline())
   // before the plan is compared with the declarations it relies on.
@@ -102,12 +113,15 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   for (const auto& dispatch : plan.dispatches) {
     if (dispatch.shader >= shaders.size()) {
       return internal_error("kernel " + kernel.name() + ": a dispatch names shader " +
-                            std::to_string(dispatch.shader) + " of " + std::to_string(shaders.size()));
+                            std::to_string(dispatch.shader) + " of " +
+                            std::to_string(shaders.size()));
     }
     if (pipelines[dispatch.shader]) continue;
-    if (local_size == 0 || local_size > info_.max_workgroup_invocations) break;  // check_plan says why
-    P2C2R_ASSIGN_OR_RETURN(pipelines[dispatch.shader],
-                           d.pipeline(kernel, dispatch.shader, shaders[dispatch.shader], local_size));
+    if (local_size == 0 || local_size > info_.max_workgroup_invocations)
+      break;  // check_plan says why
+    P2C2R_ASSIGN_OR_RETURN(
+        pipelines[dispatch.shader],
+        d.pipeline(kernel, dispatch.shader, shaders[dispatch.shader], local_size));
   }
   P2C2R_RETURN_IF_ERROR(check_plan(kernel, shaders, plan, local_size, info_));
 
@@ -115,18 +129,22 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   // integrated GPUs, resizable BAR), otherwise device-local plus one staging
   // buffer for uploads and read-backs.
   const VkBufferUsageFlags storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
-  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                                     VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+  const VkMemoryPropertyFlags host =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   bool staged = d.force_staging;
   std::vector<DeviceBuffer> buffers;
   for (const auto& b : plan.buffers) {
-    Result<DeviceBuffer> buffer = staged ? d.make_buffer(padded(b.size), storage, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0)
-                                         : d.make_buffer(padded(b.size), storage, host, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    Result<DeviceBuffer> buffer =
+        staged ? d.make_buffer(padded(b.size), storage, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0)
+               : d.make_buffer(padded(b.size), storage, host, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
     if (!buffer.ok()) return buffer.status().with_context("kernel " + kernel.name());
     buffers.push_back(std::move(buffer).value());
   }
   uint64_t staging_size = 0;
-  std::vector<uint64_t> upload_offset(plan.buffers.size(), 0), readback_offset(plan.outputs.size(), 0);
+  std::vector<uint64_t> upload_offset(plan.buffers.size(), 0),
+      readback_offset(plan.outputs.size(), 0);
   if (staged) {
     for (size_t i = 0; i < plan.buffers.size(); ++i) {
       upload_offset[i] = staging_size;
@@ -139,9 +157,10 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   }
   DeviceBuffer staging;
   if (staged) {
-    P2C2R_ASSIGN_OR_RETURN(staging, d.make_buffer(staging_size,
-                                                  VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                                  host, VK_MEMORY_PROPERTY_HOST_CACHED_BIT));
+    P2C2R_ASSIGN_OR_RETURN(
+        staging, d.make_buffer(staging_size,
+                               VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                               host, VK_MEMORY_PROPERTY_HOST_CACHED_BIT));
   }
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const auto& init = plan.buffers[i].init;
@@ -160,17 +179,20 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   // One descriptor set per distinct (shader, buffers) binding, so a
   // thousand-step simulation that ping-pongs two buffers needs two sets.
   std::map<std::pair<uint32_t, std::vector<uint32_t>>, VkDescriptorSet> sets;
-  for (const auto& dispatch : plan.dispatches) sets.emplace(std::make_pair(dispatch.shader, dispatch.buffers), VK_NULL_HANDLE);
+  for (const auto& dispatch : plan.dispatches)
+    sets.emplace(std::make_pair(dispatch.shader, dispatch.buffers), VK_NULL_HANDLE);
   uint32_t descriptor_count = 0;
-  for (const auto& [key, set] : sets) descriptor_count += std::max<uint32_t>(1, static_cast<uint32_t>(key.second.size()));
+  for (const auto& [key, set] : sets)
+    descriptor_count += std::max<uint32_t>(1, static_cast<uint32_t>(key.second.size()));
   if (!sets.empty()) {
     VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptor_count};
     VkDescriptorPoolCreateInfo pool{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     pool.maxSets = static_cast<uint32_t>(sets.size());
     pool.poolSizeCount = 1;
     pool.pPoolSizes = &size;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateDescriptorPool(d.device, &pool, nullptr, &objects.descriptor_pool),
-                                    "creating a descriptor pool"));
+    P2C2R_RETURN_IF_ERROR(
+        vk::check(vk::vkCreateDescriptorPool(d.device, &pool, nullptr, &objects.descriptor_pool),
+                  "creating a descriptor pool"));
   }
   for (auto& [key, set] : sets) {
     const PipelineEntry* p = pipelines[key.first];
@@ -178,7 +200,8 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
     alloc.descriptorPool = objects.descriptor_pool;
     alloc.descriptorSetCount = 1;
     alloc.pSetLayouts = &p->set_layout;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkAllocateDescriptorSets(d.device, &alloc, &set), "allocating a descriptor set"));
+    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkAllocateDescriptorSets(d.device, &alloc, &set),
+                                    "allocating a descriptor set"));
     std::vector<VkDescriptorBufferInfo> infos(key.second.size());
     std::vector<VkWriteDescriptorSet> writes(key.second.size());
     for (size_t b = 0; b < key.second.size(); ++b) {
@@ -190,20 +213,23 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
       writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
       writes[b].pBufferInfo = &infos[b];
     }
-    vk::vkUpdateDescriptorSets(d.device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
+    vk::vkUpdateDescriptorSets(d.device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
+                               nullptr);
   }
 
   VkCommandBufferAllocateInfo cb_alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   cb_alloc.commandPool = d.command_pool;
   cb_alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   cb_alloc.commandBufferCount = 1;
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkAllocateCommandBuffers(d.device, &cb_alloc, &objects.command_buffer),
-                                  "allocating a command buffer"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkAllocateCommandBuffers(d.device, &cb_alloc, &objects.command_buffer),
+                "allocating a command buffer"));
   if (d.timestamps) {
     VkQueryPoolCreateInfo q{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     q.queryType = VK_QUERY_TYPE_TIMESTAMP;
     q.queryCount = 2;
-    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateQueryPool(d.device, &q, nullptr, &objects.queries), "creating a timestamp query pool"));
+    P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateQueryPool(d.device, &q, nullptr, &objects.queries),
+                                    "creating a timestamp query pool"));
   }
 
   VkCommandBuffer cb = objects.command_buffer;
@@ -214,14 +240,15 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
     for (size_t i = 0; i < plan.buffers.size(); ++i) {
       vk::vkCmdFillBuffer(cb, buffers[i].get(), 0, VK_WHOLE_SIZE, 0);
     }
-    barrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-            VK_ACCESS_TRANSFER_WRITE_BIT);
+    barrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+            VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
     for (size_t i = 0; i < plan.buffers.size(); ++i) {
       if (plan.buffers[i].init.empty()) continue;
       VkBufferCopy copy{upload_offset[i], 0, plan.buffers[i].init.size()};
       vk::vkCmdCopyBuffer(cb, staging.get(), buffers[i].get(), 1, &copy);
     }
-    barrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+    barrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
             VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
   }
   if (objects.queries) {
@@ -233,37 +260,43 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
     const PipelineEntry* p = pipelines[dispatch.shader];
     if (i > 0) {
       barrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
-              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+              VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
     }
     vk::vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     VkDescriptorSet set = sets.at({dispatch.shader, dispatch.buffers});
-    vk::vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, nullptr);
+    vk::vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
+                                nullptr);
     if (!dispatch.push.empty()) {
       vk::vkCmdPushConstants(cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                              static_cast<uint32_t>(dispatch.push.size()), dispatch.push.data());
     }
     vk::vkCmdDispatch(cb, dispatch.groups[0], dispatch.groups[1], dispatch.groups[2]);
   }
-  if (objects.queries) vk::vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, objects.queries, 1);
+  if (objects.queries)
+    vk::vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, objects.queries, 1);
   if (staged) {
-    barrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-            VK_ACCESS_TRANSFER_READ_BIT);
+    barrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+            VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
     for (size_t i = 0; i < plan.outputs.size(); ++i) {
       VkBufferCopy copy{0, readback_offset[i], padded(plan.buffers[plan.outputs[i]].size)};
       vk::vkCmdCopyBuffer(cb, buffers[plan.outputs[i]].get(), staging.get(), 1, &copy);
     }
   }
-  barrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-          VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+  barrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+          VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+          VK_ACCESS_HOST_READ_BIT);
   P2C2R_RETURN_IF_ERROR(vk::check(vk::vkEndCommandBuffer(cb), "recording commands"));
 
   VkFenceCreateInfo fence{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateFence(d.device, &fence, nullptr, &objects.fence), "creating a fence"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkCreateFence(d.device, &fence, nullptr, &objects.fence), "creating a fence"));
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &cb;
   const auto start = std::chrono::steady_clock::now();
-  P2C2R_RETURN_IF_ERROR(vk::check(vk::vkQueueSubmit(d.queue, 1, &submit, objects.fence), "submitting work"));
+  P2C2R_RETURN_IF_ERROR(
+      vk::check(vk::vkQueueSubmit(d.queue, 1, &submit, objects.fence), "submitting work"));
   const VkResult waited = vk::vkWaitForFences(d.device, 1, &objects.fence, VK_TRUE,
                                               static_cast<uint64_t>(timeout.count()) * 1000000ull);
   if (waited != VK_SUCCESS) {
@@ -275,15 +308,19 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
     for (auto& b : buffers) b.leak();
     staging.leak();
     return vk::check(waited == VK_TIMEOUT ? VK_TIMEOUT : waited,
-                     ("kernel " + kernel.name() + " did not finish within " + std::to_string(timeout.count()) + " ms").c_str());
+                     ("kernel " + kernel.name() + " did not finish within " +
+                      std::to_string(timeout.count()) + " ms")
+                         .c_str());
   }
   RunOutput result;
-  result.stats.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.stats.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.stats.dispatches = static_cast<uint32_t>(plan.dispatches.size());
   if (objects.queries) {
     uint64_t stamps[2] = {0, 0};
-    if (vk::vkGetQueryPoolResults(d.device, objects.queries, 0, 2, sizeof(stamps), stamps, sizeof(uint64_t),
-                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS) {
+    if (vk::vkGetQueryPoolResults(
+            d.device, objects.queries, 0, 2, sizeof(stamps), stamps, sizeof(uint64_t),
+            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS) {
       result.stats.gpu_seconds = double(stamps[1] - stamps[0]) * d.timestamp_period_ns * 1e-9;
     }
   }
@@ -291,7 +328,8 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   for (uint32_t o : plan.outputs) total += plan.buffers[o].size;
   result.output.reserve(total);
   for (size_t i = 0; i < plan.outputs.size(); ++i) {
-    const uint8_t* src = staged ? staging.mapped() + readback_offset[i] : buffers[plan.outputs[i]].mapped();
+    const uint8_t* src =
+        staged ? staging.mapped() + readback_offset[i] : buffers[plan.outputs[i]].mapped();
     result.output.insert(result.output.end(), src, src + plan.buffers[plan.outputs[i]].size);
   }
   return result;

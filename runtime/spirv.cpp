@@ -38,7 +38,8 @@ Status cross_error(spvc_context context, const std::string& what) {
 
 Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
   spvc_context raw = nullptr;
-  if (spvc_context_create(&raw) != SPVC_SUCCESS) return internal_error("SPIRV-Cross: out of memory");
+  if (spvc_context_create(&raw) != SPVC_SUCCESS)
+    return internal_error("SPIRV-Cross: out of memory");
   Context context(raw, &spvc_context_destroy);
   spvc_parsed_ir ir = nullptr;
   if (spvc_context_parse_spirv(raw, spirv.data(), spirv.size(), &ir) != SPVC_SUCCESS) {
@@ -59,8 +60,8 @@ Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
 
   // Only storage buffers are part of the kernel contract.
   const spvc_resource_type forbidden[] = {
-      SPVC_RESOURCE_TYPE_UNIFORM_BUFFER, SPVC_RESOURCE_TYPE_STORAGE_IMAGE,
-      SPVC_RESOURCE_TYPE_SAMPLED_IMAGE,  SPVC_RESOURCE_TYPE_SEPARATE_IMAGE,
+      SPVC_RESOURCE_TYPE_UNIFORM_BUFFER,    SPVC_RESOURCE_TYPE_STORAGE_IMAGE,
+      SPVC_RESOURCE_TYPE_SAMPLED_IMAGE,     SPVC_RESOURCE_TYPE_SEPARATE_IMAGE,
       SPVC_RESOURCE_TYPE_SEPARATE_SAMPLERS, SPVC_RESOURCE_TYPE_ACCELERATION_STRUCTURE};
   for (auto type : forbidden) {
     const spvc_reflected_resource* list = nullptr;
@@ -79,11 +80,14 @@ Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
                                             &buffer_count);
   std::set<uint32_t> bindings;
   for (size_t i = 0; i < buffer_count; ++i) {
-    const uint32_t set = spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationDescriptorSet);
-    const uint32_t binding = spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationBinding);
+    const uint32_t set =
+        spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationDescriptorSet);
+    const uint32_t binding =
+        spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationBinding);
     if (set != 0) {
       return invalid_argument("storage buffer '" + std::string(buffers[i].name) +
-                              "' is in descriptor set " + std::to_string(set) + ", only set 0 is allowed");
+                              "' is in descriptor set " + std::to_string(set) +
+                              ", only set 0 is allowed");
     }
     if (!bindings.insert(binding).second) {
       return invalid_argument("two storage buffers share binding " + std::to_string(binding));
@@ -112,12 +116,11 @@ Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
 
   spvc_specialization_constant x{}, y{}, z{};
   spvc_compiler_get_work_group_size_specialization_constants(compiler, &x, &y, &z);
-  out.local_size_x_is_spec_constant_0 =
-      x.id != 0 && x.constant_id == 0;
-  out.local_size_y = spvc_compiler_get_execution_mode_argument_by_index(
-      compiler, SpvExecutionModeLocalSize, 1);
-  out.local_size_z = spvc_compiler_get_execution_mode_argument_by_index(
-      compiler, SpvExecutionModeLocalSize, 2);
+  out.local_size_x_is_spec_constant_0 = x.id != 0 && x.constant_id == 0;
+  out.local_size_y =
+      spvc_compiler_get_execution_mode_argument_by_index(compiler, SpvExecutionModeLocalSize, 1);
+  out.local_size_z =
+      spvc_compiler_get_execution_mode_argument_by_index(compiler, SpvExecutionModeLocalSize, 2);
   return out;
 }
 
@@ -128,10 +131,9 @@ Status check_shader(const kernels::Shader& shader) {
   if (!reflected.ok()) return reflected.status().with_context(who);
   const auto& declared = shader.interface;
   if (reflected->binding_count != declared.binding_count) {
-    return invalid_argument(who + ": interface mismatch: module has " +
-                            std::to_string(reflected->binding_count) +
-                            " storage buffer binding(s), kernel declares " +
-                            std::to_string(declared.binding_count));
+    return invalid_argument(
+        who + ": interface mismatch: module has " + std::to_string(reflected->binding_count) +
+        " storage buffer binding(s), kernel declares " + std::to_string(declared.binding_count));
   }
   if (reflected->push_constant_size != declared.push_constant_size) {
     return invalid_argument(who + ": interface mismatch: module's push-constant block is " +

@@ -18,7 +18,9 @@ class BandwidthKernel final : public Kernel {
   std::string name() const override { return "bandwidth"; }
   uint32_t version() const override { return 1; }
   std::string family() const override { return "peak"; }
-  std::string description() const override { return "streams a buffer through the device: memory bandwidth"; }
+  std::string description() const override {
+    return "streams a buffer through the device: memory bandwidth";
+  }
   std::vector<Shader> shaders() const override {
     return {{"bandwidth", bandwidth_spv, {.binding_count = 2, .push_constant_size = 12}}};
   }
@@ -40,7 +42,8 @@ class BandwidthKernel final : public Kernel {
   Status check_inputs(const Params& p, const std::vector<Bytes>& inputs) const override {
     return expect_input_sizes(input_names(), inputs, {bytes(p)});
   }
-  Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs, unsigned threads) const override {
+  Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
+                          unsigned threads) const override {
     P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
     const uint32_t salt = static_cast<uint32_t>(p.seed);
     Bytes out(inputs[0].size());
@@ -54,7 +57,8 @@ class BandwidthKernel final : public Kernel {
     });
     return out;
   }
-  Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs, uint32_t local_size) const override {
+  Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs,
+                    uint32_t local_size) const override {
     P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
     const uint64_t size = bytes(p);
     Plan plan;
@@ -77,6 +81,8 @@ class BandwidthKernel final : public Kernel {
 
 }  // namespace
 
-void register_bandwidth_kernel(Registry& registry) { registry.add(std::make_unique<BandwidthKernel>()); }
+void register_bandwidth_kernel(Registry& registry) {
+  registry.add(std::make_unique<BandwidthKernel>());
+}
 
 }  // namespace p2c2r::kernels

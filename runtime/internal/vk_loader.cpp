@@ -53,7 +53,8 @@ void load_instance_functions(VkInstance instance) {
 const char* result_name(VkResult result) {
   switch (result) {
 #define P2C2R_CASE(r) \
-  case r: return #r;
+  case r:             \
+    return #r;
     P2C2R_CASE(VK_SUCCESS)
     P2C2R_CASE(VK_NOT_READY)
     P2C2R_CASE(VK_TIMEOUT)
@@ -73,7 +74,8 @@ const char* result_name(VkResult result) {
     P2C2R_CASE(VK_ERROR_OUT_OF_POOL_MEMORY)
     P2C2R_CASE(VK_ERROR_INVALID_SHADER_NV)
 #undef P2C2R_CASE
-    default: return "VK_ERROR_UNKNOWN";
+    default:
+      return "VK_ERROR_UNKNOWN";
   }
 }
 
@@ -86,13 +88,16 @@ Status check(VkResult result, const char* what) {
     case VK_ERROR_OUT_OF_POOL_MEMORY:
     case VK_ERROR_TOO_MANY_OBJECTS:
       return resource_exhausted(message);
-    case VK_TIMEOUT: return deadline_exceeded(message);
-    case VK_ERROR_DEVICE_LOST: return unavailable(message + " (the GPU was reset or hung)");
+    case VK_TIMEOUT:
+      return deadline_exceeded(message);
+    case VK_ERROR_DEVICE_LOST:
+      return unavailable(message + " (the GPU was reset or hung)");
     case VK_ERROR_INCOMPATIBLE_DRIVER:
       return internal_error(message +
                             " (no Vulkan driver found; install 'mesa-vulkan-drivers' for lavapipe "
                             "or your GPU vendor's Vulkan driver)");
-    default: return internal_error(message);
+    default:
+      return internal_error(message);
   }
 }
 

@@ -27,7 +27,8 @@ TEST(CliTest, DevicesJsonDescribesEachDevice) {
   ASSERT_EQ(r.exit_code, 0);
   const auto devices = nlohmann::json::parse(r.out);
   ASSERT_FALSE(devices.empty());
-  for (const char* field : {"index", "name", "type", "driver", "api_version", "features", "usable"}) {
+  for (const char* field :
+       {"index", "name", "type", "driver", "api_version", "features", "usable"}) {
     EXPECT_TRUE(devices[0].contains(field)) << field;
   }
 }
@@ -58,7 +59,8 @@ TEST(CliTest, RunJsonMatchesTheReference) {
 
 TEST(CliTest, RunIsReproducibleForASeedAndDiffersAcrossSeeds) {
   auto digest = [](int seed) {
-    const auto r = run_command(p2c2r("run peak --size 1000 --no-reference --json --seed " + std::to_string(seed)));
+    const auto r = run_command(
+        p2c2r("run peak --size 1000 --no-reference --json --seed " + std::to_string(seed)));
     return nlohmann::json::parse(r.out)["digest"].get<std::string>();
   };
   EXPECT_EQ(digest(5), digest(5));
@@ -87,7 +89,8 @@ TEST(CliTest, MalformedParameterIsAUsageError) {
 TEST(CliTest, UnknownDeviceIsAClearError) {
   const auto r = run_command(p2c2r("run peak --device quantum-gpu 2>&1"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("no Vulkan device matches --device 'quantum-gpu'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("no Vulkan device matches --device 'quantum-gpu'"), std::string::npos)
+      << r.out;
 }
 
 TEST(CliTest, UnknownCommandAndOptionAreUsageErrors) {

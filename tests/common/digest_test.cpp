@@ -9,7 +9,8 @@ namespace {
 
 TEST(DigestTest, MatchesBlake2b256OfEmptyInput) {
   // RFC 7693 BLAKE2b with a 32-byte output over the empty string.
-  EXPECT_EQ(digest_of({}).hex(), "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  EXPECT_EQ(digest_of({}).hex(),
+            "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
 }
 
 TEST(DigestTest, StreamingEqualsOneShot) {

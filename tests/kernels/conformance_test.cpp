@@ -79,13 +79,16 @@ TEST_P(KernelConformanceTest, StagingBuffersGiveTheSameBytes) {
 
 TEST_P(KernelConformanceTest, SameDigestAcrossLavapipeConfigurations) {
   std::string param_flags;
-  for (const auto& [name, value] : params_.values) param_flags += " --param " + name + "=" + std::to_string(value);
+  for (const auto& [name, value] : params_.values)
+    param_flags += " --param " + name + "=" + std::to_string(value);
   const std::string expected = digest_of(reference_).hex();
-  for (const char* env : {"LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=1", "LP_NATIVE_VECTOR_WIDTH=256 LP_NUM_THREADS=2",
-                          "LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=2", "LP_NATIVE_VECTOR_WIDTH=256 LP_NUM_THREADS=1"}) {
-    const auto result = testing::run_command(std::string("env ") + env + " " + testing::p2c2r_command() + " run " +
-                                             kernel_->name() + " --seed 1 --no-reference --pipeline-cache '' --json" +
-                                             param_flags);
+  for (const char* env : {"LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=1",
+                          "LP_NATIVE_VECTOR_WIDTH=256 LP_NUM_THREADS=2",
+                          "LP_NATIVE_VECTOR_WIDTH=128 LP_NUM_THREADS=2",
+                          "LP_NATIVE_VECTOR_WIDTH=256 LP_NUM_THREADS=1"}) {
+    const auto result = testing::run_command(
+        std::string("env ") + env + " " + testing::p2c2r_command() + " run " + kernel_->name() +
+        " --seed 1 --no-reference --pipeline-cache '' --json" + param_flags);
     ASSERT_EQ(result.exit_code, 0) << env << "\n" << result.out;
     const auto json = nlohmann::json::parse(result.out);
     EXPECT_EQ(json["digest"], expected) << env;

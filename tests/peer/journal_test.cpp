@@ -82,7 +82,7 @@ TEST(JournalTest, CorruptedEntriesAreReportedNotDropped) {
   auto j = Journal::open(dir / "journal");
   ASSERT_TRUE(j->put(entry(1, {1, 2})).ok());
   ASSERT_TRUE(j->put(entry(2, {3, 4})).ok());
-  { std::ofstream(dir / "journal/2.out", std::ios::trunc) << "xx"; }   // output altered on disk
+  { std::ofstream(dir / "journal/2.out", std::ios::trunc) << "xx"; }  // output altered on disk
   { std::ofstream(dir / "journal/9.json", std::ios::trunc) << "{not json"; }
   std::vector<std::string> problems;
   const auto entries = j->entries(&problems);
@@ -138,7 +138,8 @@ TEST(AvailabilityTest, WindowsIncludingOnesThatWrapMidnight) {
 }
 
 TEST(AvailabilityTest, MalformedWindowsAreRejected) {
-  for (const char* bad : {"", "22-06", "25:00-06:00", "10:00-10:00", "10:00-11:00x", "10:61-11:00"}) {
+  for (const char* bad :
+       {"", "22-06", "25:00-06:00", "10:00-10:00", "10:00-11:00x", "10:61-11:00"}) {
     EXPECT_FALSE(parse_window(bad).ok()) << bad;
   }
 }

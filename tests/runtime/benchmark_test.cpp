@@ -14,11 +14,14 @@ TEST(HostBenchmarkTest, MeasuresEveryKernelAndChecksItAgainstTheReference) {
   ASSERT_TRUE(device.ok());
   const auto registry = kernels::builtin_registry();
   size_t last_step = 0, steps_seen = 0;
-  auto b = runtime::benchmark_host(**device, registry, [&](size_t step, size_t steps, const std::string&) {
-    EXPECT_GE(step, last_step);
-    last_step = step;
-    steps_seen = steps;
-  }, 1234);
+  auto b = runtime::benchmark_host(
+      **device, registry,
+      [&](size_t step, size_t steps, const std::string&) {
+        EXPECT_GE(step, last_step);
+        last_step = step;
+        steps_seen = steps;
+      },
+      1234);
   ASSERT_TRUE(b.ok()) << b.status().to_string();
   EXPECT_EQ(last_step, steps_seen) << "progress reaches the end";
   EXPECT_GT(b->peak_int_ops_per_second, 0);
@@ -51,7 +54,8 @@ TEST(HostBenchmarkTest, JsonRoundTripsAndDetectsADriverChange) {
 }
 
 TEST(HostBenchmarkTest, MalformedJsonIsRejected) {
-  EXPECT_THROW(nlohmann::json::parse(R"({"device_name": 3})").get<runtime::HostBenchmark>(), nlohmann::json::exception);
+  EXPECT_THROW(nlohmann::json::parse(R"({"device_name": 3})").get<runtime::HostBenchmark>(),
+               nlohmann::json::exception);
 }
 
 }  // namespace

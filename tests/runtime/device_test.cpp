@@ -1,7 +1,6 @@
 #include "runtime/device.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -68,8 +67,10 @@ TEST(DeviceTest, WritesAndReusesThePipelineCache) {
     ASSERT_TRUE(device.ok()) << device.status().to_string();
     auto run = runtime::execute_unit(**device, *peak, *params, {});
     ASSERT_TRUE(run.ok()) << run.status().to_string();
-    if (round == 0) first = run->digest;
-    else EXPECT_EQ(run->digest, first);
+    if (round == 0)
+      first = run->digest;
+    else
+      EXPECT_EQ(run->digest, first);
   }
   ASSERT_TRUE(fs::exists(dir));
   EXPECT_FALSE(fs::is_empty(dir));
@@ -84,7 +85,8 @@ TEST(DeviceTest, CorruptPipelineCacheFileIsIgnored) {
   ASSERT_TRUE(info.ok());
   fs::create_directories(dir);
   {
-    std::ofstream out(dir / ("pipeline-cache-" + info->pipeline_cache_uuid + ".bin"), std::ios::binary);
+    std::ofstream out(dir / ("pipeline-cache-" + info->pipeline_cache_uuid + ".bin"),
+                      std::ios::binary);
     out << "this is not a pipeline cache";
   }
   auto device = runtime::Device::open(inst, *info, {.pipeline_cache_dir = dir.string()});

@@ -14,7 +14,8 @@ namespace {
 // broken modules and wrong declarations through the real code path.
 class AlteredKernel final : public kernels::Kernel {
  public:
-  AlteredKernel(const kernels::Kernel& base, std::vector<uint32_t> spirv, kernels::ShaderInterface iface)
+  AlteredKernel(const kernels::Kernel& base, std::vector<uint32_t> spirv,
+                kernels::ShaderInterface iface)
       : base_(base), spirv_(std::move(spirv)), iface_(iface) {}
   std::string name() const override { return "altered"; }
   uint32_t version() const override { return 1; }
@@ -23,12 +24,18 @@ class AlteredKernel final : public kernels::Kernel {
   std::vector<kernels::Shader> shaders() const override { return {{"altered", spirv_, iface_}}; }
   std::vector<kernels::ParamSpec> param_specs() const override { return base_.param_specs(); }
   std::vector<std::string> input_names() const override { return base_.input_names(); }
-  Result<std::vector<Bytes>> generate_inputs(const kernels::Params& p) const override { return base_.generate_inputs(p); }
-  Status check_inputs(const kernels::Params& p, const std::vector<Bytes>& in) const override { return base_.check_inputs(p, in); }
-  Result<Bytes> reference(const kernels::Params& p, const std::vector<Bytes>& in, unsigned t) const override {
+  Result<std::vector<Bytes>> generate_inputs(const kernels::Params& p) const override {
+    return base_.generate_inputs(p);
+  }
+  Status check_inputs(const kernels::Params& p, const std::vector<Bytes>& in) const override {
+    return base_.check_inputs(p, in);
+  }
+  Result<Bytes> reference(const kernels::Params& p, const std::vector<Bytes>& in,
+                          unsigned t) const override {
     return base_.reference(p, in, t);
   }
-  Result<kernels::Plan> plan(const kernels::Params& p, const std::vector<Bytes>& in, uint32_t ls) const override {
+  Result<kernels::Plan> plan(const kernels::Params& p, const std::vector<Bytes>& in,
+                             uint32_t ls) const override {
     return base_.plan(p, in, ls);
   }
   uint64_t cost(const kernels::Params& p) const override { return base_.cost(p); }
@@ -110,7 +117,8 @@ TEST_F(SpirvGateTest, RefusesAWrongBindingCount) {
   iface.binding_count = 2;
   const Status s = run(good_, iface);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("1 storage buffer binding(s), kernel declares 2"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("1 storage buffer binding(s), kernel declares 2"), std::string::npos)
+      << s.message();
 }
 
 TEST_F(SpirvGateTest, RefusesAWrongPushConstantSize) {
@@ -118,7 +126,8 @@ TEST_F(SpirvGateTest, RefusesAWrongPushConstantSize) {
   iface.push_constant_size = 16;
   const Status s = run(good_, iface);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("push-constant block is 12 bytes, kernel declares 16"), std::string::npos)
+  EXPECT_NE(s.message().find("push-constant block is 12 bytes, kernel declares 16"),
+            std::string::npos)
       << s.message();
 }
 

@@ -1,0 +1,183 @@
+// The JSON messages of the P2C2R HTTP API (docs/protocol.md), shared by the
+// server, the CLI and the peer.
+//
+// Parsing is strict: an unknown field, a missing required field or a value of
+// the wrong type is an invalid-argument Status whose message names the field
+// by its path ("raw.units: expected an unsigned integer, got string"), so a
+// client learns exactly what to fix. Serialisation is deterministic (keys
+// sorted), which is what makes a manifest's signature reproducible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace p2c2r::wire {
+
+using Json = nlohmann::json;
+using ParamMap = std::map<std::string, int64_t>;
+
+// ---- peers ----
+
+// What a host measured for one kernel (runtime::KernelThroughput, reduced).
+struct KernelSpeed {
+  std::string kernel;
+  uint32_t version = 0;
+  double seconds_per_unit = 0;
+};
+
+struct DeviceCaps {
+  std::string name;
+  uint64_t memory_bytes = 0;
+  std::vector<std::string> features;  // e.g. "int64", "subgroups"
+  std::vector<KernelSpeed> kernels;   // the kernels this host can run, with their speed
+};
+
+struct RegisterHost {
+  std::string public_key;  // Ed25519, 64 hex digits
+  std::string name;
+  DeviceCaps device;
+};
+
+struct Registered {
+  uint64_t host_id = 0;
+  std::string server_public_key;
+};
+
+struct WorkRequest {
+  uint32_t wait_ms = 0;  // long-poll bound; the server caps it
+};
+
+// What a peer runs; signed by the server (Assignment::manifest_signature over
+// manifest_signing_bytes()).
+struct Manifest {
+  uint64_t unit_id = 0;
+  uint64_t workload_id = 0;
+  std::string kernel;
+  uint32_t kernel_version = 0;
+  ParamMap params;
+  uint64_t seed = 0;
+  std::vector<std::string> inputs;  // digests (hex) of input blobs, in the kernel's order
+  int64_t deadline_ms = 0;          // the unit's deadline, unix milliseconds
+};
+
+// The canonical bytes a manifest signature covers: its JSON with sorted keys.
+std::string manifest_signing_bytes(const Manifest& m);
+
+struct Assignment {
+  uint64_t replica_id = 0;
+  int64_t report_by_ms = 0;  // this replica times out after this (unix ms)
+  Manifest manifest;
+  std::string manifest_signature;  // hex
+};
+
+struct Report {
+  uint64_t replica_id = 0;
+  bool ok = true;
+  std::optional<std::string> digest;  // required when ok
+  std::string error;                  // required when !ok
+  double seconds = 0;
+};
+
+struct ReportReply {
+  bool want_output = false;  // upload the output with PUT /v1/replicas/ID/output
+};
+
+// ---- users ----
+
+struct Replication {
+  std::optional<uint32_t> min_quorum;
+  std::optional<uint32_t> target_nresults;
+  std::optional<uint32_t> max_error_results;
+  std::optional<uint32_t> max_total_results;
+};
+
+struct Requirements {
+  uint64_t memory_bytes = 0;
+  std::vector<std::string> features;
+};
+
+struct RawSpec {
+  std::string kernel;
+  ParamMap params;
+  uint64_t seed = 0;  // unit i uses seed + i unless `seeds` is given
+  uint32_t units = 1;
+  std::vector<uint64_t> seeds;  // one unit per seed when not empty
+};
+
+struct GameSpec {
+  uint32_t frames = 1;
+  uint32_t tiles = 4;  // ray-traced tiles per frame
+  uint64_t seed = 0;
+  std::map<std::string, ParamMap> stage_params;  // by stage name: ai, physics, raytrace, video
+};
+
+struct WorkloadSpec {
+  std::string kind;  // "raw" or "game"
+  std::string name;
+  std::string priority = "batch";  // "interactive" or "batch"
+  // interactive game: each frame's deadline (ms); otherwise the workload's (ms).
+  std::optional<int64_t> deadline_ms;
+  Replication replication;
+  Requirements requires_;  // JSON "requires"
+  std::optional<RawSpec> raw;
+  std::optional<GameSpec> game;
+};
+
+struct UnitCounts {
+  uint64_t waiting = 0, ready = 0, running = 0, valid = 0, failed = 0, cancelled = 0;
+};
+
+struct WorkloadStatus {
+  uint64_t id = 0;
+  std::string name;
+  std::string kind;
+  std::string priority;
+  std::string submitter;
+  std::string state;   // "running", "done", "failed", "cancelled"
+  std::string reason;  // why it failed or was cancelled
+  int64_t created_ms = 0;
+  int64_t finished_ms = 0;
+  UnitCounts units;
+  std::vector<std::string> outputs;  // canonical output digests by unit, when done
+};
+
+struct HostInfo {
+  uint64_t id = 0;
+  std::string name;
+  std::string public_key;
+  DeviceCaps device;
+  int64_t registered_ms = 0;
+  int64_t last_seen_ms = 0;
+  uint64_t valid_results = 0;
+  uint64_t invalid_results = 0;
+  uint64_t error_results = 0;
+  double credit = 0;
+};
+
+struct Error {
+  std::string error;  // what went wrong, for a person
+  std::string code;   // common/result.h code name
+};
+
+// Parsing (strict) and serialising each message.
+template <typename T>
+Result<T> parse(std::string_view body);
+template <typename T>
+Json to_json(const T& value);
+template <typename T>
+std::string serialize(const T& value) {
+  return to_json(value).dump();
+}
+
+// Parses a JSON value that has already been read (for lists, CLI files).
+template <typename T>
+Result<T> from_json(const Json& j);
+
+}  // namespace p2c2r::wire

@@ -1,0 +1,18 @@
+// Deterministic BVH construction over a scene's triangles, on the CPU: the
+// same triangles always give the same node array, so a scene generated from
+// a seed is byte-identical on every machine.
+#pragma once
+
+#include "kernels/raytrace/scene.h"
+
+namespace p2c2r::kernels::raytrace {
+
+// Reorders scene.triangles and fills scene.nodes: median splits on the
+// longest axis of the centroid bounds (ties by triangle index), leaves of at
+// most kBuildLeafTriangles, children allocated in pairs after their parent.
+// Boxes are padded by 1/1024 so that flat boxes do not lose hits to rounding.
+void build_bvh(Scene& scene);
+
+constexpr uint32_t kBuildLeafTriangles = 8;
+
+}  // namespace p2c2r::kernels::raytrace

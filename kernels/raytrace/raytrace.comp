@@ -1,0 +1,338 @@
+#version 450
+// Ray tracing of one tile: one invocation per pixel, `samples` jittered
+// primary rays each followed by up to `max_depth` mirror bounces, hard shadows
+// from every point light. Mirrors kernels/raytrace/render.cpp function by
+// function; the scene was validated on the CPU (scene.cpp), and every loop is
+// bounded by a constant as well, so even a corrupt buffer cannot hang it.
+// No shared memory.
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_GOOGLE_include_directive : require
+
+layout(local_size_x_id = 0) in;
+
+layout(std430, set = 0, binding = 0) readonly buffer Scene { ivec4 q[]; } scene;
+layout(std430, set = 0, binding = 1) writeonly buffer Out { uint pixels[]; } out_buf;
+
+layout(push_constant) uniform Push {
+  uint frame_width;
+  uint frame_height;
+  uint tile_x;
+  uint tile_y;
+  uint tile_width;
+  uint tile_height;
+  uint samples;
+  uint max_depth;
+} pc;
+
+#include "raytrace_math.glsl"
+
+// Format and limits: kernels/raytrace/scene.h. Offsets and sizes in 16-byte quads.
+const uint HEADER_QUADS = 9u, NODE_QUADS = 2u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
+const uint SPHERE_QUADS = 2u, PLANE_QUADS = 2u, LIGHT_QUADS = 2u;
+const uint MAX_SPHERES = 64u, MAX_PLANES = 8u, MAX_NODES = 131072u, MAX_LIGHTS = 8u;
+const uint MAX_LEAF = 8u, STACK_DEPTH = 32u, MAX_SAMPLES = 16u, MAX_DEPTH = 8u;
+const int T_MIN = ONE / 1024, WORLD_BOUND = 256 * ONE, T_MAX = WORLD_BOUND, EPSILON = ONE / 256;
+const int64_t MIN_LIGHT_DIST2 = 1l << 24;
+const int KIND_NONE = 0, KIND_SPHERE = 1, KIND_PLANE = 2, KIND_TRIANGLE = 3;
+
+uint n_spheres, n_planes, n_nodes, n_lights;
+uint off_materials, off_spheres, off_planes, off_triangles, off_nodes, off_lights;
+
+ivec3 vec_at(uint quad) { return scene.q[quad].xyz; }
+
+void read_header() {
+  uvec4 counts0 = uvec4(scene.q[0]), counts1 = uvec4(scene.q[1]);
+  uint nm = counts0.z, ns = counts0.w, np = counts1.x, nt = counts1.y, nn = counts1.z;
+  n_spheres = min(ns, MAX_SPHERES);
+  n_planes = min(np, MAX_PLANES);
+  n_nodes = min(nn, MAX_NODES);
+  n_lights = min(counts1.w, MAX_LIGHTS);
+  off_nodes = HEADER_QUADS;
+  off_triangles = off_nodes + nn * NODE_QUADS;
+  off_materials = off_triangles + nt * TRIANGLE_QUADS;
+  off_spheres = off_materials + nm * MATERIAL_QUADS;
+  off_planes = off_spheres + ns * SPHERE_QUADS;
+  off_lights = off_planes + np * PLANE_QUADS;
+}
+
+struct Ray {
+  ivec3 o, d;
+  ivec3 inv;
+};
+
+Ray make_ray(ivec3 o, ivec3 d) {
+  return Ray(o, d, ivec3(inv_component(d.x), inv_component(d.y), inv_component(d.z)));
+}
+
+bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
+  t_out = 0;
+  ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
+  int radius = sphere.w;
+  ivec3 oc = ray.o - sphere.xyz;
+  int b = dotq(oc, ray.d);
+  int64_t c = dot64(oc, oc) - int64_t(radius) * int64_t(radius);
+  if (c > 0l && b > 0) return false;
+  int64_t disc = int64_t(b) * int64_t(b) - c;
+  if (disc < 0l) return false;
+  int sq = int(isqrt64(uint64_t(disc)));
+  int t = -b - sq;
+  if (t <= T_MIN) t = -b + sq;
+  if (t <= T_MIN || t >= tmax) return false;
+  t_out = t;
+  return true;
+}
+
+bool inside_world(ivec3 p) {
+  return all(greaterThanEqual(p, ivec3(-WORLD_BOUND))) && all(lessThanEqual(p, ivec3(WORLD_BOUND)));
+}
+
+bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
+  t_out = 0;
+  ivec4 plane = scene.q[off_planes + i * PLANE_QUADS];
+  ivec3 normal = plane.xyz;
+  int denom = dotq(normal, ray.d);
+  int num = plane.w - dotq(normal, ray.o);
+  if (denom == 0 || num == 0 || (num > 0) != (denom > 0)) return false;
+  int64_t an = num < 0 ? -int64_t(num) : int64_t(num);
+  int64_t ad = denom < 0 ? -int64_t(denom) : int64_t(denom);
+  if ((an << 16) <= int64_t(T_MIN) * ad || (an << 16) >= int64_t(tmax) * ad) return false;
+  int t = int((an << 16) / ad);
+  if (!inside_world(ray.o + vscale(ray.d, t))) return false;
+  t_out = t;
+  return true;
+}
+
+bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
+  t_out = 0;
+  uint base = off_triangles + i * TRIANGLE_QUADS;
+  ivec3 v0 = vec_at(base);
+  ivec3 e1 = vec_at(base + 1u) - v0, e2 = vec_at(base + 2u) - v0;
+  ivec3 p = crossq(ray.d, e2);
+  int64_t det = dot64(e1, p) >> 16;
+  if (det == 0l) return false;
+  ivec3 tv = ray.o - v0;
+  int64_t u = dot64(tv, p) >> 16;
+  int64_t qx = (int64_t(tv.y) * int64_t(e1.z) - int64_t(tv.z) * int64_t(e1.y)) >> 16;
+  int64_t qy = (int64_t(tv.z) * int64_t(e1.x) - int64_t(tv.x) * int64_t(e1.z)) >> 16;
+  int64_t qz = (int64_t(tv.x) * int64_t(e1.y) - int64_t(tv.y) * int64_t(e1.x)) >> 16;
+  int64_t v = (int64_t(ray.d.x) * qx + int64_t(ray.d.y) * qy + int64_t(ray.d.z) * qz) >> 16;
+  int64_t tn = (int64_t(e2.x) * qx + int64_t(e2.y) * qy + int64_t(e2.z) * qz) >> 16;
+  if (det < 0l) {
+    det = -det;
+    u = -u;
+    v = -v;
+    tn = -tn;
+  }
+  if (u < 0l || v < 0l || u + v > det || tn <= 0l) return false;
+  if ((tn << 16) <= int64_t(T_MIN) * det || (tn << 16) >= int64_t(tmax) * det) return false;
+  t_out = int((tn << 16) / det);
+  return true;
+}
+
+bool hit_box(uint node, Ray ray, int tmax, out int tnear) {
+  tnear = 0;
+  uint base = off_nodes + node * NODE_QUADS;
+  i64vec3 inv = i64vec3(ray.inv);
+  i64vec3 t0 = (i64vec3(vec_at(base) - ray.o) * inv) >> 15;
+  i64vec3 t1 = (i64vec3(vec_at(base + 1u) - ray.o) * inv) >> 15;
+  i64vec3 tmin3 = min(t0, t1), tmax3 = max(t0, t1);
+  int64_t tn = max(max(tmin3.x, tmin3.y), tmin3.z);
+  int64_t tf = min(min(tmax3.x, tmax3.y), tmax3.z);
+  if (tn > tf || tf < 0l || tn >= int64_t(tmax)) return false;
+  tnear = int(max(tn, 0l));
+  return true;
+}
+
+struct Hit {
+  int t;
+  int kind;
+  uint index;
+};
+
+// Closest triangle hit, or (any_hit) any hit before hit.t; each iteration
+// visits a distinct node of the validated tree.
+bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
+  int tnear;
+  if (n_nodes == 0u || !hit_box(0u, ray, hit.t, tnear)) return false;
+  uint stack_node[STACK_DEPTH];
+  int stack_t[STACK_DEPTH];
+  uint sp = 0u, node = 0u;
+  for (uint iter = 0u; iter < n_nodes; ++iter) {
+    uint base = off_nodes + node * NODE_QUADS;
+    uint first = uint(scene.q[base].w), count = uint(scene.q[base + 1u].w);
+    bool descend = false;
+    if (count > 0u) {
+      for (uint k = 0u; k < min(count, MAX_LEAF); ++k) {
+        int t;
+        if (hit_triangle(first + k, ray, hit.t, t)) {
+          hit = Hit(t, KIND_TRIANGLE, first + k);
+          if (any_hit) return true;
+        }
+      }
+    } else {
+      int tl, tr;
+      bool hl = hit_box(first, ray, hit.t, tl);
+      bool hr = hit_box(first + 1u, ray, hit.t, tr);
+      if (hl && hr) {
+        bool left_first = tl <= tr;
+        if (sp < STACK_DEPTH) {
+          stack_node[sp] = left_first ? first + 1u : first;
+          stack_t[sp] = left_first ? tr : tl;
+          ++sp;
+        }
+        node = left_first ? first : first + 1u;
+        descend = true;
+      } else if (hl || hr) {
+        node = hl ? first : first + 1u;
+        descend = true;
+      }
+    }
+    while (!descend && sp > 0u) {
+      --sp;
+      if (stack_t[sp] < hit.t) {
+        node = stack_node[sp];
+        descend = true;
+      }
+    }
+    if (!descend) break;
+  }
+  return hit.kind == KIND_TRIANGLE;
+}
+
+Hit trace_closest(Ray ray) {
+  Hit hit = Hit(T_MAX, KIND_NONE, 0u);
+  int t;
+  for (uint i = 0u; i < n_spheres; ++i) {
+    if (hit_sphere(i, ray, hit.t, t)) hit = Hit(t, KIND_SPHERE, i);
+  }
+  for (uint i = 0u; i < n_planes; ++i) {
+    if (hit_plane(i, ray, hit.t, t)) hit = Hit(t, KIND_PLANE, i);
+  }
+  trace_bvh(ray, hit, false);
+  return hit;
+}
+
+bool occluded(Ray ray, int tmax) {
+  int t;
+  for (uint i = 0u; i < n_spheres; ++i) {
+    if (hit_sphere(i, ray, tmax, t)) return true;
+  }
+  for (uint i = 0u; i < n_planes; ++i) {
+    if (hit_plane(i, ray, tmax, t)) return true;
+  }
+  Hit hit = Hit(tmax, KIND_NONE, 0u);
+  return trace_bvh(ray, hit, true);
+}
+
+ivec3 sky(ivec3 d) {
+  ivec3 horizon = vec_at(7u);
+  int f = clamp(d.y, 0, ONE);
+  return horizon + vscale(vec_at(6u) - horizon, f);
+}
+
+ivec3 shade_local(uint m, ivec3 albedo, ivec3 origin, ivec3 n, ivec3 r) {
+  uint mb = off_materials + m * MATERIAL_QUADS;
+  int specular = scene.q[mb].w, shininess_log2 = scene.q[mb + 1u].w;
+  ivec3 local = mul3(vec_at(8u), albedo);
+  for (uint i = 0u; i < n_lights; ++i) {
+    uint lb = off_lights + i * LIGHT_QUADS;
+    ivec3 l = vec_at(lb) - origin;
+    int64_t dist2 = dot64(l, l);
+    if (dist2 < MIN_LIGHT_DIST2) continue;
+    int dist = int(isqrt64(uint64_t(dist2)));
+    ivec3 ld = scale_to_unit(l, dist);
+    int ndotl = dotq(n, ld);
+    if (ndotl <= 0 || occluded(make_ray(origin, ld), dist)) continue;
+    ivec3 intensity = vec_at(lb + 1u);
+    local += vscale(mul3(albedo, intensity), ndotl);
+    int spec = dotq(r, ld);
+    if (specular > 0 && spec > 0) {
+      for (int k = 0; k < min(shininess_log2, 7); ++k) spec = fmul(spec, spec);
+      local += vscale(intensity, fmul(specular, spec));
+    }
+  }
+  return local;
+}
+
+ivec3 trace_path(ivec3 o, ivec3 d) {
+  ivec3 color = ivec3(0);
+  int throughput = ONE;
+  uint max_depth = min(pc.max_depth, MAX_DEPTH);
+  for (uint bounce = 0u; bounce <= max_depth; ++bounce) {
+    Ray ray = make_ray(o, d);
+    Hit hit = trace_closest(ray);
+    if (hit.kind == KIND_NONE) {
+      color += vscale(sky(d), throughput);
+      break;
+    }
+    ivec3 p = o + vscale(d, hit.t);
+    ivec3 n;
+    uint m;
+    if (hit.kind == KIND_SPHERE) {
+      uint base = off_spheres + hit.index * SPHERE_QUADS;
+      ivec3 v = p - scene.q[base].xyz;
+      n = scale_to_unit(v, max(length_q(v), 1));
+      m = uint(scene.q[base + 1u].x);
+    } else if (hit.kind == KIND_PLANE) {
+      uint base = off_planes + hit.index * PLANE_QUADS;
+      n = vec_at(base);
+      m = uint(scene.q[base + 1u].x);
+    } else {
+      uint base = off_triangles + hit.index * TRIANGLE_QUADS;
+      n = vec_at(base + 3u);
+      m = uint(scene.q[base].w);
+    }
+    if (dot64(n, d) > 0l) n = -n;
+    uint mb = off_materials + m * MATERIAL_QUADS;
+    ivec3 albedo = vec_at(mb);
+    ivec4 extra = scene.q[mb + 2u];
+    int reflectivity = extra.x, checker_shift = extra.y;
+    if (checker_shift > 0) {
+      ivec3 c = p + vscale(n, 1 << (checker_shift - 1));
+      if ((((c.x >> checker_shift) + (c.y >> checker_shift) + (c.z >> checker_shift)) & 1) != 0) {
+        albedo = vec_at(mb + 1u);
+      }
+    }
+    ivec3 r = reflect_dir(d, n);
+    ivec3 origin = p + vscale(n, EPSILON);
+    ivec3 local = shade_local(m, albedo, origin, n, r);
+    color += vscale(local, fmul(throughput, ONE - reflectivity));
+    if (reflectivity == 0 || bounce == max_depth) break;
+    throughput = fmul(throughput, reflectivity);
+    o = origin;
+    d = r;
+  }
+  return color;
+}
+
+uint render_pixel(uint px, uint py) {
+  ivec3 eye = vec_at(2u), forward = vec_at(3u), right = vec_at(4u), up = vec_at(5u);
+  uvec3 sum = uvec3(0u);
+  uint samples = min(pc.samples, MAX_SAMPLES);
+  int64_t w = int64_t(pc.frame_width), hgt = int64_t(pc.frame_height);
+  for (uint sample_index = 0u; sample_index < samples; ++sample_index) {
+    uint h = hash32(px + hash32(py + hash32(sample_index)));
+    int64_t jx = samples == 1u ? 0x8000l : int64_t(h & 0xFFFFu);
+    int64_t jy = samples == 1u ? 0x8000l : int64_t(h >> 16);
+    int sx = int(div_signed(2l * ((int64_t(px) << 16) + jx) - (w << 16), hgt));
+    int sy = int(div_signed((hgt << 16) - 2l * ((int64_t(py) << 16) + jy), hgt));
+    ivec3 d = forward + vscale(right, sx) + vscale(up, sy);
+    int len = length_q(d);
+    ivec3 c = len == 0 ? vec_at(7u) : trace_path(eye, scale_to_unit(d, len));
+    sum += uvec3(clamp(c, ivec3(0), ivec3(ONE)));
+  }
+  uint rgba = 0xFF000000u;
+  for (int ch = 0; ch < 3; ++ch) {
+    uint mean = sum[ch] / max(samples, 1u);
+    rgba |= ((isqrt32(mean * 65025u) + 128u) >> 8) << (8 * ch);
+  }
+  return rgba;
+}
+
+void main() {
+  uint id = gl_GlobalInvocationID.x;
+  if (id >= pc.tile_width * pc.tile_height) return;
+  read_header();
+  uint x = id % pc.tile_width, y = id / pc.tile_width;
+  out_buf.pixels[id] = render_pixel(pc.tile_x + x, pc.tile_y + y);
+}

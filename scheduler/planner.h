@@ -1,0 +1,89 @@
+// Workload planning: a submitted workload becomes work units linked as a DAG,
+// each with a kernel, parameters, a seed, a deadline and a replication policy.
+//
+// Pure policy: the spec and the current time come in, a plan comes out; no
+// clocks, no I/O. Kernel names and parameters are not checked here (the
+// server checks them against the kernel registry before accepting a plan).
+//
+// Kinds:
+//   raw   one kernel, `units` units (seeds seed, seed+1, ... or the explicit
+//         `seeds` list), no dependencies.
+//   game  F frames; each frame is AI -> physics -> T ray-traced tiles ->
+//         video encode, and frame f's AI depends on frame f-1's physics (the
+//         world state carries over). A unit's inputs are its dependencies'
+//         canonical outputs, in dependency order.
+//
+// Deadlines: an interactive game's `deadline_ms` is per frame (frame f is
+// due at now + (f+1)·deadline_ms, and each stage is due at its share of the
+// frame's window); for batch work and raw workloads it is the whole
+// workload's. A replica must report within its unit's delay bound of being
+// sent, after which it times out and is reissued.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/wire.h"
+#include "validator/quorum.h"
+
+namespace p2c2r::scheduler {
+
+enum class Priority { kInteractive, kBatch };
+
+const char* priority_name(Priority p);
+Result<Priority> parse_priority(const std::string& name);
+
+// BOINC's replication defaults per priority class. Interactive work sends a
+// third replica up front so one slow or lost peer does not cost a frame.
+validator::ReplicationPolicy default_replication(Priority p);
+// Defaults overridden by the workload's `replication`, checked for sense
+// (1 <= min_quorum <= target_nresults <= max_total_results).
+Result<validator::ReplicationPolicy> resolve_replication(Priority p,
+                                                         const wire::Replication& given);
+
+// Default deadlines: per frame for interactive games, per workload otherwise.
+inline constexpr int64_t kDefaultFrameDeadlineMs = 100;
+inline constexpr int64_t kDefaultInteractiveDeadlineMs = 1000;
+inline constexpr int64_t kDefaultBatchDeadlineMs = 4LL * 3600 * 1000;
+
+// Upper bounds that keep one submission from swamping the server.
+struct PlanLimits {
+  uint32_t max_units = 100000;
+  uint32_t max_tiles = 256;
+};
+
+// A game stage and the kernel that computes it: the one table to change when
+// kernel names change.
+struct GameStage {
+  const char* stage;
+  const char* kernel;
+  // The stage is due at this fraction of the frame's window.
+  double deadline_fraction;
+};
+const std::vector<GameStage>& game_stages();
+
+struct PlannedUnit {
+  uint32_t index = 0;  // position in Plan::units
+  std::string stage;   // "raw", or a game stage name
+  uint32_t frame = 0;
+  uint32_t tile = 0;
+  std::string kernel;
+  wire::ParamMap params;
+  uint64_t seed = 0;
+  int64_t deadline_ms = 0;     // unix ms
+  int64_t delay_bound_ms = 0;  // how long one replica may take
+  std::vector<uint32_t> deps;  // indices of units whose outputs are this unit's inputs
+};
+
+struct Plan {
+  Priority priority = Priority::kBatch;
+  validator::ReplicationPolicy replication;
+  std::vector<PlannedUnit> units;  // dependencies always precede dependants
+};
+
+Result<Plan> plan_workload(const wire::WorkloadSpec& spec, int64_t now_ms,
+                           const PlanLimits& limits = {});
+
+}  // namespace p2c2r::scheduler

@@ -1,0 +1,298 @@
+// The raytrace kernel beyond the generic conformance checks: malformed scene
+// blobs are refused with a message naming the problem, a rendered image shows
+// what the scene holds (sky, coloured sphere, shadow), tiles compose into the
+// full frame, and the device agrees with the reference on more than one scene.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "common/digest.h"
+#include "kernels/raytrace/demo_scene.h"
+#include "kernels/raytrace/scene.h"
+#include "kernels/registry.h"
+#include "runtime/execute.h"
+
+namespace p2c2r {
+namespace {
+
+using kernels::raytrace::kOne;
+using kernels::raytrace::Scene;
+using kernels::raytrace::Vec3;
+namespace rt = kernels::raytrace;
+
+const kernels::Kernel& raytrace_kernel() {
+  static const kernels::Registry registry = kernels::builtin_registry();
+  static const kernels::Kernel* kernel = *registry.find("raytrace");
+  return *kernel;
+}
+
+kernels::Params params(std::map<std::string, int64_t> given, uint64_t seed = 1) {
+  auto p = raytrace_kernel().resolve_params(seed, given);
+  if (!p.ok()) throw std::runtime_error(p.status().to_string());
+  return *p;
+}
+
+constexpr int32_t u(int32_t num, int32_t den = 1) {
+  return static_cast<int32_t>(int64_t{num} * kOne / den);
+}
+
+Scene demo() { return rt::make_demo_scene(7, 1); }
+
+// Checks that a blob is refused by check_inputs and by the reference, with a
+// message containing `expected`.
+void expect_rejected(const Bytes& blob, const std::string& expected) {
+  const auto& k = raytrace_kernel();
+  const auto p = params({{"width", 16}, {"height", 16}, {"tile_width", 16}, {"tile_height", 16}});
+  const Status status = k.check_inputs(p, {blob});
+  EXPECT_EQ(status.code(), Code::kInvalidArgument) << expected;
+  EXPECT_NE(status.message().find(expected), std::string::npos) << status.message();
+  EXPECT_FALSE(k.reference(p, {blob}, 1).ok()) << expected;
+}
+
+void put_word(Bytes& blob, size_t word, uint32_t value) {
+  std::memcpy(blob.data() + word * 4, &value, 4);
+}
+
+TEST(RaytraceSceneTest, DemoSceneRoundTrips) {
+  const Bytes blob = rt::serialize_scene(demo());
+  auto parsed = rt::parse_scene(blob);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  EXPECT_EQ(rt::serialize_scene(*parsed), blob);
+  EXPECT_EQ(parsed->triangles.size(), rt::demo_triangle_count(1));
+  EXPECT_GT(parsed->nodes.size(), 1u);
+}
+
+TEST(RaytraceSceneTest, DemoSceneDependsOnSeed) {
+  EXPECT_NE(rt::serialize_scene(rt::make_demo_scene(1, 0)), rt::serialize_scene(rt::make_demo_scene(2, 0)));
+  EXPECT_EQ(rt::serialize_scene(rt::make_demo_scene(3, 0)), rt::serialize_scene(rt::make_demo_scene(3, 0)));
+}
+
+TEST(RaytraceSceneTest, RejectsTruncatedBlobs) {
+  const Bytes blob = rt::serialize_scene(demo());
+  expect_rejected(Bytes(blob.begin(), blob.begin() + 20), "shorter than the");
+  expect_rejected(Bytes(blob.begin(), blob.end() - 4), "counts need");
+  Bytes longer = blob;
+  longer.resize(blob.size() + 16);
+  expect_rejected(longer, "counts need");
+}
+
+TEST(RaytraceSceneTest, RejectsBadMagicAndVersion) {
+  Bytes blob = rt::serialize_scene(demo());
+  put_word(blob, 0, 0x12345678);
+  expect_rejected(blob, "bad magic");
+  blob = rt::serialize_scene(demo());
+  put_word(blob, 1, rt::kSceneVersion + 1);
+  expect_rejected(blob, "version 2 is not supported");
+}
+
+TEST(RaytraceSceneTest, RejectsCountsOverTheLimits) {
+  Bytes blob = rt::serialize_scene(demo());
+  put_word(blob, 3, rt::kMaxSpheres + 1);  // sphere count
+  expect_rejected(blob, "sphere count");
+  blob = rt::serialize_scene(demo());
+  put_word(blob, 2, 0);  // material count
+  expect_rejected(blob, "material count");
+}
+
+TEST(RaytraceSceneTest, RejectsOutOfRangeIndices) {
+  Scene s = demo();
+  s.spheres[0].material = static_cast<uint32_t>(s.materials.size());
+  expect_rejected(rt::serialize_scene(s), "sphere 0 uses material");
+  s = demo();
+  s.triangles.back().material = 1000;
+  expect_rejected(rt::serialize_scene(s), "uses material 1000");
+  s = demo();
+  for (auto& node : s.nodes) {
+    if (node.count > 0) {
+      node.first = static_cast<uint32_t>(s.triangles.size()) - 1;
+      break;
+    }
+  }
+  expect_rejected(rt::serialize_scene(s), "triangles past the end");
+  s = demo();
+  s.nodes[0].first = static_cast<uint32_t>(s.nodes.size()) - 1;  // second child past the end
+  expect_rejected(rt::serialize_scene(s), "children must follow their parent");
+}
+
+TEST(RaytraceSceneTest, RejectsCyclicBvh) {
+  Scene s = demo();
+  s.nodes[0].first = 0;  // the root its own child
+  expect_rejected(rt::serialize_scene(s), "children must follow their parent");
+  s = demo();
+  // An internal node pointing back at an earlier node.
+  for (uint32_t i = 1; i < s.nodes.size(); ++i) {
+    if (s.nodes[i].count == 0) {
+      s.nodes[i].first = 1;
+      break;
+    }
+  }
+  expect_rejected(rt::serialize_scene(s), "children must follow their parent");
+}
+
+TEST(RaytraceSceneTest, RejectsSharedAndOrphanNodes) {
+  Scene s = demo();
+  ASSERT_EQ(s.nodes[0].count, 0u);
+  const uint32_t child = s.nodes[0].first;
+  ASSERT_EQ(s.nodes[child].count, 0u);
+  s.nodes[child].first = s.nodes[child + 1].first;  // two parents for the same pair
+  expect_rejected(rt::serialize_scene(s), "parents, must have exactly 1");
+}
+
+TEST(RaytraceSceneTest, RejectsBvhDeeperThanTheStack) {
+  Scene s = demo();
+  s.nodes.clear();
+  // A chain: node 2k has children 2k+1 (leaf) and 2k+2, kStackDepth + 1 levels deep.
+  for (uint32_t level = 0; level <= rt::kStackDepth; ++level) {
+    rt::BvhNode inner{s.triangles[0].v0, s.triangles[0].v0, 2 * level + 1, 0};
+    rt::BvhNode leaf{s.triangles[0].v0, s.triangles[0].v0, 0, 1};
+    if (level == rt::kStackDepth) inner = leaf;
+    s.nodes.push_back(inner);
+    if (level < rt::kStackDepth) s.nodes.push_back(leaf);
+  }
+  expect_rejected(rt::serialize_scene(s), "deeper than");
+}
+
+TEST(RaytraceSceneTest, RejectsValuesOutsideTheFixedPointBounds) {
+  Scene s = demo();
+  s.spheres[1].center.x = rt::kSceneBound + 1;
+  expect_rejected(rt::serialize_scene(s), "sphere 1 centre.x");
+  s = demo();
+  s.planes[0].normal = {kOne / 2, 0, 0};
+  expect_rejected(rt::serialize_scene(s), "not a unit vector");
+  s = demo();
+  s.spheres[0].radius = 0;
+  expect_rejected(rt::serialize_scene(s), "radius");
+  s = demo();
+  s.lights[0].intensity.y = -1;
+  expect_rejected(rt::serialize_scene(s), "light 0 intensity.y");
+  s = demo();
+  s.nodes[0].min.x = s.nodes[0].max.x + 1;
+  expect_rejected(rt::serialize_scene(s), "min > max");
+  Bytes blob = rt::serialize_scene(demo());
+  put_word(blob, 11, 7);  // the padding word after the camera eye
+  expect_rejected(blob, "padding word");
+}
+
+TEST(RaytraceParamsTest, RejectsTilesOutsideTheFrameAndExtremeAspect) {
+  const auto& k = raytrace_kernel();
+  auto outside = k.resolve_params(1, {{"width", 64}, {"height", 64}, {"tile_x", 40}, {"tile_width", 32}});
+  EXPECT_EQ(outside.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(outside.status().message().find("does not fit"), std::string::npos);
+  auto aspect = k.resolve_params(1, {{"width", 1000}, {"height", 100}, {"tile_width", 64}, {"tile_height", 64}});
+  EXPECT_EQ(aspect.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(aspect.status().message().find("aspect"), std::string::npos);
+}
+
+// A scene built by hand: a grey ground plane, a red sphere floating above it,
+// a light straight above the sphere, a camera looking down at an angle.
+Scene shadow_scene() {
+  Scene s;
+  const Vec3 eye{0, u(4), u(-8)}, target{u(3, 2), 0, 0};
+  const Vec3 f = rt::scale_to_unit(target - eye, rt::length_q(target - eye));
+  const Vec3 r = rt::vscale(rt::scale_to_unit(rt::crossq({0, kOne, 0}, f), rt::length_q(rt::crossq({0, kOne, 0}, f))), u(6, 10));
+  const Vec3 up0 = rt::crossq(f, r);
+  const Vec3 up = rt::vscale(rt::scale_to_unit(up0, rt::length_q(up0)), u(6, 10));
+  s.camera = {eye, f, r, up};
+  s.sky_top = {u(2, 10), u(4, 10), u(9, 10)};
+  s.sky_horizon = {u(4, 10), u(55, 100), u(9, 10)};
+  s.ambient = {u(1, 10), u(1, 10), u(1, 10)};
+  s.materials = {{{u(8, 10), u(8, 10), u(8, 10)}, {u(8, 10), u(8, 10), u(8, 10)}, 0, 0, 0, 0},
+                 {{u(9, 10), u(1, 10), u(1, 10)}, {u(9, 10), u(1, 10), u(1, 10)}, 0, 0, 0, 0}};
+  s.planes = {{{0, kOne, 0}, 0, 0}};
+  s.spheres = {{{0, u(3, 2), 0}, kOne, 1}};
+  s.lights = {{{0, u(10), 0}, {kOne, kOne, kOne}}};
+  return s;
+}
+
+// Pixel of a world point (doubles are fine here: the test only picks pixels).
+std::pair<uint32_t, uint32_t> project(const Scene& s, Vec3 p, uint32_t w, uint32_t h) {
+  auto d = [](int32_t v) { return v / 65536.0; };
+  const double vx = d(p.x - s.camera.eye.x), vy = d(p.y - s.camera.eye.y), vz = d(p.z - s.camera.eye.z);
+  auto dot = [&](Vec3 a) { return vx * d(a.x) + vy * d(a.y) + vz * d(a.z); };
+  auto len2 = [&](Vec3 a) { return d(a.x) * d(a.x) + d(a.y) * d(a.y) + d(a.z) * d(a.z); };
+  const double lambda = dot(s.camera.forward) / len2(s.camera.forward);
+  const double sx = dot(s.camera.right) / (lambda * len2(s.camera.right));
+  const double sy = dot(s.camera.up) / (lambda * len2(s.camera.up));
+  return {static_cast<uint32_t>((sx * h + w) / 2), static_cast<uint32_t>((h - sy * h) / 2)};
+}
+
+struct Rgb {
+  int r, g, b;
+};
+
+Rgb pixel(const Bytes& image, uint32_t w, std::pair<uint32_t, uint32_t> xy) {
+  const size_t i = (size_t{xy.second} * w + xy.first) * 4;
+  return {image[i], image[i + 1], image[i + 2]};
+}
+
+TEST(RaytraceRenderTest, ImageShowsSkySphereAndShadow) {
+  const Scene s = shadow_scene();
+  const uint32_t w = 96, h = 72;
+  const auto p = params({{"width", w}, {"height", h}, {"tile_width", w}, {"tile_height", h},
+                         {"samples", 1}, {"max_depth", 1}});
+  auto image = raytrace_kernel().reference(p, {rt::serialize_scene(s)}, 1);
+  ASSERT_TRUE(image.ok()) << image.status().to_string();
+
+  const Rgb sky = pixel(*image, w, {w / 2, 0});
+  EXPECT_GT(sky.b, sky.r + 40) << "the top row is blue sky";
+  const Rgb sphere = pixel(*image, w, project(s, s.spheres[0].center, w, h));
+  EXPECT_GT(sphere.r, sphere.g + 60) << "the sphere is red";
+  EXPECT_GT(sphere.r, sphere.b + 60);
+  const Rgb shadowed = pixel(*image, w, project(s, {0, 0, u(-1, 2)}, w, h));
+  const Rgb lit = pixel(*image, w, project(s, {u(3), 0, u(-1, 2)}, w, h));
+  EXPECT_LT(shadowed.g + 80, lit.g) << "the ground under the sphere is in its shadow";
+  EXPECT_NEAR(shadowed.r, shadowed.g, 3) << "the shadow is grey ground, not the red sphere";
+}
+
+TEST(RaytraceRenderTest, QuarterTilesComposeTheFullFrame) {
+  const auto& k = raytrace_kernel();
+  const uint32_t w = 48, h = 40;
+  const std::vector<Bytes> inputs = {rt::serialize_scene(rt::make_demo_scene(5, 0))};
+  auto full = k.reference(params({{"width", w}, {"height", h}, {"tile_width", w}, {"tile_height", h}, {"samples", 2}}),
+                          inputs, 2);
+  ASSERT_TRUE(full.ok());
+  Bytes stitched(full->size());
+  for (uint32_t ty = 0; ty < 2; ++ty) {
+    for (uint32_t tx = 0; tx < 2; ++tx) {
+      auto tile = k.reference(params({{"width", w}, {"height", h}, {"tile_x", tx * w / 2}, {"tile_y", ty * h / 2},
+                                      {"tile_width", w / 2}, {"tile_height", h / 2}, {"samples", 2}}),
+                              inputs, 1);
+      ASSERT_TRUE(tile.ok());
+      for (uint32_t y = 0; y < h / 2; ++y) {
+        std::memcpy(stitched.data() + ((ty * h / 2 + y) * w + tx * w / 2) * 4,
+                    tile->data() + y * (w / 2) * 4, w / 2 * 4);
+      }
+    }
+  }
+  EXPECT_EQ(stitched, *full);
+}
+
+TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
+  auto device = runtime::open_device("");
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  const auto& k = raytrace_kernel();
+  for (uint64_t seed : {2u, 3u}) {
+    const auto p = params({{"width", 80}, {"height", 60}, {"tile_x", 8}, {"tile_y", 20}, {"tile_width", 64},
+                           {"tile_height", 40}, {"samples", 3}, {"max_depth", 4}, {"mesh_detail", 2}},
+                          seed);
+    auto inputs = k.generate_inputs(p);
+    ASSERT_TRUE(inputs.ok());
+    auto reference = k.reference(p, *inputs, 2);
+    ASSERT_TRUE(reference.ok());
+    auto run = runtime::execute_unit(**device, k, p, *inputs, 64);
+    ASSERT_TRUE(run.ok()) << run.status().to_string();
+    EXPECT_EQ(run->digest, digest_of(*reference)) << "seed " << seed;
+  }
+  // The hand-built scene too (no triangles, no BVH).
+  const auto p = params({{"width", 64}, {"height", 48}, {"tile_width", 64}, {"tile_height", 48}, {"samples", 2}});
+  const std::vector<Bytes> inputs = {rt::serialize_scene(shadow_scene())};
+  auto reference = k.reference(p, inputs, 1);
+  ASSERT_TRUE(reference.ok());
+  auto run = runtime::execute_unit(**device, k, p, inputs, 32);
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->digest, digest_of(*reference));
+}
+
+}  // namespace
+}  // namespace p2c2r

@@ -1,0 +1,165 @@
+#include "scheduler/planner.h"
+
+#include <gtest/gtest.h>
+
+namespace p2c2r::scheduler {
+namespace {
+
+wire::WorkloadSpec raw_spec(uint32_t units) {
+  wire::WorkloadSpec s;
+  s.kind = "raw";
+  s.raw =
+      wire::RawSpec{.kernel = "peak", .params = {{"iterations", 3}}, .seed = 10, .units = units};
+  return s;
+}
+
+wire::WorkloadSpec game_spec(uint32_t frames, uint32_t tiles, const std::string& priority) {
+  wire::WorkloadSpec s;
+  s.kind = "game";
+  s.priority = priority;
+  s.game = wire::GameSpec{.frames = frames, .tiles = tiles, .seed = 5};
+  return s;
+}
+
+TEST(PlannerTest, RawWorkloadMakesIndependentUnitsWithConsecutiveSeeds) {
+  auto plan = plan_workload(raw_spec(3), 1000);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  ASSERT_EQ(plan->units.size(), 3u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(plan->units[i].seed, 10 + i);
+    EXPECT_EQ(plan->units[i].kernel, "peak");
+    EXPECT_EQ(plan->units[i].params.at("iterations"), 3);
+    EXPECT_TRUE(plan->units[i].deps.empty());
+    EXPECT_EQ(plan->units[i].deadline_ms, 1000 + kDefaultBatchDeadlineMs);
+  }
+}
+
+TEST(PlannerTest, RawExplicitSeedsWin) {
+  auto s = raw_spec(1);
+  s.raw->seeds = {7, 9};
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->units.size(), 2u);
+  EXPECT_EQ(plan->units[1].seed, 9u);
+}
+
+TEST(PlannerTest, RawLimitsAreEnforced) {
+  EXPECT_FALSE(plan_workload(raw_spec(0), 0).ok());
+  auto big = plan_workload(raw_spec(11), 0, PlanLimits{.max_units = 10});
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("raw.units"), std::string::npos);
+}
+
+TEST(PlannerTest, GameFrameIsAiPhysicsTilesVideo) {
+  auto plan = plan_workload(game_spec(2, 3, "batch"), 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  ASSERT_EQ(plan->units.size(), 2u * 6);
+  const auto& u = plan->units;
+  EXPECT_EQ(u[0].stage, "ai");
+  EXPECT_TRUE(u[0].deps.empty());
+  EXPECT_EQ(u[1].stage, "physics");
+  EXPECT_EQ(u[1].deps, std::vector<uint32_t>{0});
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(u[2 + t].stage, "raytrace");
+    EXPECT_EQ(u[2 + t].tile, uint32_t(t));
+    EXPECT_EQ(u[2 + t].deps, std::vector<uint32_t>{1});
+  }
+  EXPECT_EQ(u[5].stage, "video");
+  EXPECT_EQ(u[5].deps, (std::vector<uint32_t>{2, 3, 4}));
+  // Frame 1's AI continues from frame 0's physics.
+  EXPECT_EQ(u[6].frame, 1u);
+  EXPECT_EQ(u[6].deps, std::vector<uint32_t>{1});
+  for (const auto& x : u)
+    for (uint32_t d : x.deps) EXPECT_LT(d, x.index) << "dependencies precede dependants";
+}
+
+TEST(PlannerTest, GameStagesUseTheKernelTable) {
+  auto plan = plan_workload(game_spec(1, 1, "batch"), 0);
+  ASSERT_TRUE(plan.ok());
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(plan->units[i].kernel, game_stages()[i].kernel);
+}
+
+TEST(PlannerTest, InteractiveFrameDeadlinesAreStaggeredAndStagesOrdered) {
+  auto s = game_spec(3, 2, "interactive");
+  s.deadline_ms = 100;
+  auto plan = plan_workload(s, 1000);
+  ASSERT_TRUE(plan.ok());
+  const auto& u = plan->units;
+  const size_t per_frame = 5;
+  for (uint32_t f = 0; f < 3; ++f) {
+    const auto* frame = &u[f * per_frame];
+    EXPECT_EQ(frame[0].deadline_ms, 1000 + f * 100 + 20);  // ai at 20%
+    EXPECT_LT(frame[0].deadline_ms, frame[1].deadline_ms);
+    EXPECT_LT(frame[1].deadline_ms, frame[2].deadline_ms);
+    EXPECT_EQ(frame[4].deadline_ms, 1000 + (f + 1) * 100);  // video ends the frame
+    EXPECT_LE(frame[4].delay_bound_ms, 100);
+  }
+}
+
+TEST(PlannerTest, BatchGameSharesTheWorkloadDeadline) {
+  auto s = game_spec(2, 1, "batch");
+  s.deadline_ms = 3600 * 1000;
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->units.back().deadline_ms, 3600 * 1000);
+  EXPECT_EQ(plan->units.back().delay_bound_ms, 3600 * 1000);
+}
+
+TEST(PlannerTest, GameRejectsBadShapes) {
+  EXPECT_FALSE(plan_workload(game_spec(0, 1, "batch"), 0).ok());
+  EXPECT_FALSE(plan_workload(game_spec(1, 0, "batch"), 0).ok());
+  auto s = game_spec(1, 1, "batch");
+  s.game->stage_params["sound"] = {};
+  auto r = plan_workload(s, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("game.stage_params.sound"), std::string::npos);
+  auto big = plan_workload(game_spec(10, 7, "batch"), 0, PlanLimits{.max_units = 99});
+  EXPECT_FALSE(big.ok());
+}
+
+TEST(PlannerTest, StageParamsReachTheirUnits) {
+  auto s = game_spec(1, 2, "batch");
+  s.game->stage_params["raytrace"] = {{"width", 64}};
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->units[2].params.at("width"), 64);
+  EXPECT_TRUE(plan->units[0].params.empty());
+}
+
+TEST(ReplicationTest, DefaultsPerClass) {
+  auto b = default_replication(Priority::kBatch);
+  EXPECT_EQ(b.min_quorum, 2u);
+  EXPECT_EQ(b.target_nresults, 2u);
+  auto i = default_replication(Priority::kInteractive);
+  EXPECT_EQ(i.target_nresults, 3u);
+}
+
+TEST(ReplicationTest, OverridesAndSanityChecks) {
+  auto r = resolve_replication(Priority::kBatch, {.min_quorum = 1});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->min_quorum, 1u);
+  EXPECT_EQ(r->target_nresults, 1u);
+  auto bad = resolve_replication(Priority::kBatch, {.min_quorum = 3, .target_nresults = 2});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("target_nresults"), std::string::npos);
+  EXPECT_FALSE(resolve_replication(Priority::kBatch, {.min_quorum = 0}).ok());
+  EXPECT_FALSE(
+      resolve_replication(Priority::kBatch, {.target_nresults = 4, .max_total_results = 3}).ok());
+  auto grown = resolve_replication(Priority::kBatch, {.target_nresults = 9});
+  ASSERT_TRUE(grown.ok());
+  EXPECT_EQ(grown->max_total_results, 9u);
+}
+
+TEST(ReplicationTest, PlanCarriesResolvedPolicy) {
+  auto s = raw_spec(1);
+  s.replication.min_quorum = 1;
+  s.replication.target_nresults = 1;
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->replication.min_quorum, 1u);
+  s.priority = "urgent";
+  EXPECT_FALSE(plan_workload(s, 0).ok());
+}
+
+}  // namespace
+}  // namespace p2c2r::scheduler
