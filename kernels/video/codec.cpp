@@ -43,8 +43,9 @@ void idct8(const int32_t* s, int stride, int32_t* d, int dstride, int shift) {
   const int32_t add = 1 << (shift - 1);
   const int32_t s0 = s[0], s1 = s[stride], s2 = s[2 * stride], s3 = s[3 * stride];
   const int32_t s4 = s[4 * stride], s5 = s[5 * stride], s6 = s[6 * stride], s7 = s[7 * stride];
-  const int32_t o[4] = {89 * s1 + 75 * s3 + 50 * s5 + 18 * s7, 75 * s1 - 18 * s3 - 89 * s5 - 50 * s7,
-                        50 * s1 - 89 * s3 + 18 * s5 + 75 * s7, 18 * s1 - 50 * s3 + 75 * s5 - 89 * s7};
+  const int32_t o[4] = {
+      89 * s1 + 75 * s3 + 50 * s5 + 18 * s7, 75 * s1 - 18 * s3 - 89 * s5 - 50 * s7,
+      50 * s1 - 89 * s3 + 18 * s5 + 75 * s7, 18 * s1 - 50 * s3 + 75 * s5 - 89 * s7};
   const int32_t eo0 = 83 * s2 + 36 * s6, eo1 = 36 * s2 - 83 * s6;
   const int32_t ee0 = 64 * s0 + 64 * s4, ee1 = 64 * s0 - 64 * s4;
   const int32_t e[4] = {ee0 + eo0, ee1 + eo1, ee1 - eo1, ee0 - eo0};
@@ -61,9 +62,10 @@ std::array<uint32_t, 128> quant_table(uint32_t quality) {
   const uint32_t scale = q < 50 ? 5000 / q : 200 - 2 * q;
   std::array<uint32_t, 128> table{};
   for (int i = 0; i < 64; ++i) {
-    table[i] = 8 * static_cast<uint32_t>(clamp_i(static_cast<int32_t>((kLumaBase[i] * scale + 50) / 100), 1, 255));
-    table[64 + i] =
-        8 * static_cast<uint32_t>(clamp_i(static_cast<int32_t>((kChromaBase[i] * scale + 50) / 100), 1, 255));
+    table[i] = 8 * static_cast<uint32_t>(
+                       clamp_i(static_cast<int32_t>((kLumaBase[i] * scale + 50) / 100), 1, 255));
+    table[64 + i] = 8 * static_cast<uint32_t>(clamp_i(
+                            static_cast<int32_t>((kChromaBase[i] * scale + 50) / 100), 1, 255));
   }
   return table;
 }
@@ -71,18 +73,19 @@ std::array<uint32_t, 128> quant_table(uint32_t quality) {
 void forward_dct(const int32_t in[64], int32_t out[64]) {
   int32_t tmp[64];
   for (int r = 0; r < 8; ++r) fdct8(in + 8 * r, 1, tmp + 8 * r, 1, 3);  // rows: tmp[r][u]
-  for (int c = 0; c < 8; ++c) fdct8(tmp + c, 8, out + c, 8, 9);        // columns: out[v][u]
+  for (int c = 0; c < 8; ++c) fdct8(tmp + c, 8, out + c, 8, 9);         // columns: out[v][u]
 }
 
 void inverse_dct(const int32_t in[64], int32_t out[64]) {
   int32_t tmp[64];
-  for (int c = 0; c < 8; ++c) idct8(in + c, 8, tmp + c, 8, 7);       // columns: tmp[y][u]
+  for (int c = 0; c < 8; ++c) idct8(in + c, 8, tmp + c, 8, 7);            // columns: tmp[y][u]
   for (int r = 0; r < 8; ++r) idct8(tmp + 8 * r, 1, out + 8 * r, 1, 11);  // rows: out[y][x]
 }
 
 void dequantize_inverse(const int32_t levels[64], const uint32_t* q, int32_t out[64]) {
   int32_t coef[64];
-  for (int i = 0; i < 64; ++i) coef[i] = clamp_i(levels[i] * static_cast<int32_t>(q[i]), -kMaxCoef, kMaxCoef);
+  for (int i = 0; i < 64; ++i)
+    coef[i] = clamp_i(levels[i] * static_cast<int32_t>(q[i]), -kMaxCoef, kMaxCoef);
   inverse_dct(coef, out);
 }
 

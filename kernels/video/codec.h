@@ -15,19 +15,21 @@ namespace p2c2r::kernels::video {
 
 constexpr uint32_t kMagic = 0x31563250;  // "P2V1" little-endian
 constexpr uint32_t kFormatVersion = 1;
-constexpr uint32_t kHeaderWords = 9;      // magic, version, w, h, frames, quality, search, slices/frame, region words
-constexpr uint32_t kMb = 16;              // macroblock side in luma pixels
-constexpr uint32_t kBlocksPerMb = 6;      // Y0 Y1 Y2 Y3 Cb Cr
+constexpr uint32_t kHeaderWords =
+    9;  // magic, version, w, h, frames, quality, search, slices/frame, region words
+constexpr uint32_t kMb = 16;                             // macroblock side in luma pixels
+constexpr uint32_t kBlocksPerMb = 6;                     // Y0 Y1 Y2 Y3 Cb Cr
 constexpr uint32_t kCoefWordsPerMb = kBlocksPerMb * 32;  // int16 levels, two per word
-constexpr int32_t kMaxLevel = 2047;       // |level| bound, enforced by encoder and decoder
-constexpr int32_t kMaxCoef = 32767;       // dequantised coefficients are clamped to this
+constexpr int32_t kMaxLevel = 2047;  // |level| bound, enforced by encoder and decoder
+constexpr int32_t kMaxCoef = 32767;  // dequantised coefficients are clamped to this
 constexpr uint32_t kMaxSearch = 16;
 constexpr uint32_t kMaxWidth = 1280, kMaxHeight = 720, kMaxFrames = 16;
 // Worst case bits for one macroblock (see docs/kernels/video.md): 6 blocks of
 // at most 1704 bits plus 37 header bits, rounded up to whole words.
 constexpr uint32_t kMaxWordsPerMb = 321;
 
-// Plane layout of one frame: Y (w*h), Cb (w/2*h/2), Cr (w/2*h/2), one sample per word.
+// Plane layout of one frame: Y (w*h), Cb (w/2*h/2), Cr (w/2*h/2); frame_words() counts samples
+// (the CPU keeps one per byte, the device packs four per word).
 struct Geometry {
   uint32_t width = 0, height = 0;
   uint32_t mbs_x() const { return width / kMb; }
@@ -46,7 +48,9 @@ extern const std::array<uint8_t, 64> kZigzag;  // zig-zag position -> natural in
 // JPEG Annex K tables.
 std::array<uint32_t, 128> quant_table(uint32_t quality);
 
-inline int32_t clamp_i(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+inline int32_t clamp_i(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
 
 // JFIF full-range BT.601. RGBA word: R in the low byte.
 inline uint32_t rgb_to_y(uint32_t rgba) {
@@ -78,12 +82,17 @@ void inverse_dct(const int32_t in[64], int32_t out[64]);
 void dequantize_inverse(const int32_t levels[64], const uint32_t* q, int32_t out[64]);
 
 // Exp-Golomb mappings: signed value -> ue code number, nonzero level -> ue code number.
-inline uint32_t se_code(int32_t v) { return v > 0 ? 2 * static_cast<uint32_t>(v) - 1 : 2 * static_cast<uint32_t>(-v); }
-inline uint32_t level_code(int32_t l) { return 2 * static_cast<uint32_t>((l < 0 ? -l : l) - 1) + (l < 0 ? 1 : 0); }
+inline uint32_t se_code(int32_t v) {
+  return v > 0 ? 2 * static_cast<uint32_t>(v) - 1 : 2 * static_cast<uint32_t>(-v);
+}
+inline uint32_t level_code(int32_t l) {
+  return 2 * static_cast<uint32_t>((l < 0 ? -l : l) - 1) + (l < 0 ? 1 : 0);
+}
 
 // One macroblock's side information, as the mb shader stores it.
 inline uint32_t pack_mb_info(int32_t mvx, int32_t mvy, uint32_t cbp) {
-  return (static_cast<uint32_t>(mvx + 64) & 255) | ((static_cast<uint32_t>(mvy + 64) & 255) << 8) | (cbp << 16);
+  return (static_cast<uint32_t>(mvx + 64) & 255) | ((static_cast<uint32_t>(mvy + 64) & 255) << 8) |
+         (cbp << 16);
 }
 
 }  // namespace p2c2r::kernels::video

@@ -79,7 +79,8 @@ bool read_block(BitReader& in, bool inter, int32_t* pdc, int32_t level[64]) {
   return true;
 }
 
-Status decode_slice(DecodedVideo& v, uint32_t f, uint32_t row, BitReader& in, const std::array<uint32_t, 128>& q) {
+Status decode_slice(DecodedVideo& v, uint32_t f, uint32_t row, BitReader& in,
+                    const std::array<uint32_t, 128>& q) {
   const bool inter = f > 0;
   const Geometry g{v.width, v.height};
   const uint8_t* ref[3] = {nullptr, nullptr, nullptr};
@@ -95,8 +96,8 @@ Status decode_slice(DecodedVideo& v, uint32_t f, uint32_t row, BitReader& in, co
       cbp = in.ue();
       const int32_t x0 = int32_t(m * 16) + mvx, y0 = int32_t(row * 16) + mvy;
       const int32_t range = static_cast<int32_t>(v.search);
-      if (in.failed() || cbp > 63 || mvx < -range || mvx > range || mvy < -range || mvy > range || x0 < 0 ||
-          y0 < 0 || x0 > int32_t(v.width) - 16 || y0 > int32_t(v.height) - 16) {
+      if (in.failed() || cbp > 63 || mvx < -range || mvx > range || mvy < -range || mvy > range ||
+          x0 < 0 || y0 < 0 || x0 > int32_t(v.width) - 16 || y0 > int32_t(v.height) - 16) {
         return invalid_argument("video stream: bad macroblock header in " + where);
       }
     }
@@ -104,17 +105,20 @@ Status decode_slice(DecodedVideo& v, uint32_t f, uint32_t row, BitReader& in, co
       const uint32_t c = b < 4 ? 0 : b - 3;
       int32_t level[64], res[64];
       if (((cbp >> b) & 1) != 0) {
-        if (!read_block(in, inter, &pdc[c], level)) return invalid_argument("video stream: bad block in " + where);
+        if (!read_block(in, inter, &pdc[c], level))
+          return invalid_argument("video stream: bad block in " + where);
       } else {
         for (int i = 0; i < 64; ++i) level[i] = 0;
       }
       dequantize_inverse(level, q.data() + (c > 0 ? 64 : 0), res);
       const uint32_t stride = c > 0 ? v.width / 2 : v.width;
-      const uint32_t bx = c > 0 ? m * 8 : m * 16 + 8 * (b & 1), by = c > 0 ? row * 8 : row * 16 + 8 * (b >> 1);
+      const uint32_t bx = c > 0 ? m * 8 : m * 16 + 8 * (b & 1),
+                     by = c > 0 ? row * 8 : row * 16 + 8 * (b >> 1);
       const int32_t bmx = c > 0 ? (mvx >> 1) : mvx, bmy = c > 0 ? (mvy >> 1) : mvy;
       for (uint32_t i = 0; i < 64; ++i) {
         const uint32_t x = bx + (i & 7), y = by + (i >> 3);
-        const int32_t pred = inter ? ref[c][(int32_t(y) + bmy) * int32_t(stride) + int32_t(x) + bmx] : 128;
+        const int32_t pred =
+            inter ? ref[c][(int32_t(y) + bmy) * int32_t(stride) + int32_t(x) + bmx] : 128;
         out[c][y * stride + x] = static_cast<uint8_t>(clamp_i(pred + res[i], 0, 255));
       }
     }
@@ -152,25 +156,29 @@ double DecodedVideo::bpp() const {
 }
 
 Result<DecodedVideo> decode_video(ByteView stream) {
-  if (stream.size() < kHeaderWords * 4) return invalid_argument("video stream: shorter than its header");
+  if (stream.size() < kHeaderWords * 4)
+    return invalid_argument("video stream: shorter than its header");
   DecodedVideo v;
-  if (word_at(stream, 0) != kMagic) return invalid_argument("video stream: bad magic (not a P2V1 stream)");
+  if (word_at(stream, 0) != kMagic)
+    return invalid_argument("video stream: bad magic (not a P2V1 stream)");
   if (word_at(stream, 1) != kFormatVersion) {
-    return invalid_argument("video stream: format version " + std::to_string(word_at(stream, 1)) + " unsupported");
+    return invalid_argument("video stream: format version " + std::to_string(word_at(stream, 1)) +
+                            " unsupported");
   }
   v.width = word_at(stream, 2), v.height = word_at(stream, 3), v.frames = word_at(stream, 4);
   v.quality = word_at(stream, 5), v.search = word_at(stream, 6);
   const Geometry g{v.width, v.height};
   if (v.width == 0 || v.height == 0 || v.width % 16 || v.height % 16 || v.width > kMaxWidth ||
-      v.height > kMaxHeight || v.frames == 0 || v.frames > kMaxFrames || v.quality < 1 || v.quality > 100 ||
-      v.search > kMaxSearch || word_at(stream, 7) != g.mbs_y() || word_at(stream, 8) != g.region_words()) {
+      v.height > kMaxHeight || v.frames == 0 || v.frames > kMaxFrames || v.quality < 1 ||
+      v.quality > 100 || v.search > kMaxSearch || word_at(stream, 7) != g.mbs_y() ||
+      word_at(stream, 8) != g.region_words()) {
     return invalid_argument("video stream: header fields out of range");
   }
   const uint64_t slices = uint64_t{g.mbs_y()} * v.frames, region = g.region_words();
   const uint64_t expected = 4 * (kHeaderWords + slices + slices * region);
   if (stream.size() != expected) {
-    return invalid_argument("video stream: " + std::to_string(stream.size()) + " bytes, header says " +
-                            std::to_string(expected));
+    return invalid_argument("video stream: " + std::to_string(stream.size()) +
+                            " bytes, header says " + std::to_string(expected));
   }
   const auto q = quant_table(v.quality);
   for (uint32_t f = 0; f < v.frames; ++f) {
@@ -181,12 +189,14 @@ Result<DecodedVideo> decode_video(ByteView stream) {
     for (uint32_t row = 0; row < g.mbs_y(); ++row) {
       const uint64_t s = uint64_t{f} * g.mbs_y() + row;
       const uint32_t bits = word_at(stream, kHeaderWords + s);
-      if (bits > region * 32) return invalid_argument("video stream: slice length exceeds its region");
+      if (bits > region * 32)
+        return invalid_argument("video stream: slice length exceeds its region");
       BitReader in(stream.subspan(4 * (kHeaderWords + slices + s * region), 4 * region), bits);
       P2C2R_RETURN_IF_ERROR(decode_slice(v, f, row, in, q));
       if (in.position() != bits) {
-        return invalid_argument("video stream: frame " + std::to_string(f) + " slice " + std::to_string(row) +
-                                " has " + std::to_string(bits - in.position()) + " unread bits");
+        return invalid_argument("video stream: frame " + std::to_string(f) + " slice " +
+                                std::to_string(row) + " has " +
+                                std::to_string(bits - in.position()) + " unread bits");
       }
       v.payload_bits += bits;
       v.frame_bits.back() += bits;
@@ -198,15 +208,16 @@ Result<DecodedVideo> decode_video(ByteView stream) {
 Result<QualityReport> measure_quality(const DecodedVideo& v, ByteView original) {
   const uint64_t frame_bytes = uint64_t{v.width} * v.height * 4;
   if (original.size() != frame_bytes * v.frames) {
-    return invalid_argument("original frames are " + std::to_string(original.size()) + " bytes, expected " +
-                            std::to_string(frame_bytes * v.frames));
+    return invalid_argument("original frames are " + std::to_string(original.size()) +
+                            " bytes, expected " + std::to_string(frame_bytes * v.frames));
   }
   double err_y = 0, err_rgb = 0;
   for (uint32_t f = 0; f < v.frames; ++f) {
     const Bytes decoded = v.rgba(f);
     const uint8_t* src = original.data() + f * frame_bytes;
     for (uint64_t i = 0; i < uint64_t{v.width} * v.height; ++i) {
-      const uint32_t px = uint32_t(src[4 * i]) | uint32_t(src[4 * i + 1]) << 8 | uint32_t(src[4 * i + 2]) << 16;
+      const uint32_t px =
+          uint32_t(src[4 * i]) | uint32_t(src[4 * i + 1]) << 8 | uint32_t(src[4 * i + 2]) << 16;
       const double dy = double(rgb_to_y(px)) - v.y[f][i];
       err_y += dy * dy;
       for (int c = 0; c < 3; ++c) {
@@ -222,7 +233,8 @@ Result<QualityReport> measure_quality(const DecodedVideo& v, ByteView original) 
 Status write_y4m(const DecodedVideo& v, const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!file) return unavailable("cannot open " + path + " for writing");
-  std::fprintf(file.get(), "YUV4MPEG2 W%u H%u F25:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n", v.width, v.height);
+  std::fprintf(file.get(), "YUV4MPEG2 W%u H%u F25:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n", v.width,
+               v.height);
   for (uint32_t f = 0; f < v.frames; ++f) {
     std::fputs("FRAME\n", file.get());
     std::fwrite(v.y[f].data(), 1, v.y[f].size(), file.get());

@@ -19,7 +19,8 @@ namespace p2c2r::kernels::video {
 
 struct DecodedVideo {
   uint32_t width = 0, height = 0, frames = 0, quality = 0, search = 0;
-  uint64_t payload_bits = 0;         // entropy-coded bits of all slices (excluding header, length table, padding)
+  uint64_t payload_bits =
+      0;  // entropy-coded bits of all slices (excluding header, length table, padding)
   std::vector<uint64_t> frame_bits;  // the same, per frame (frame 0 is the I-frame)
   // Per frame: Y (width*height), Cb and Cr (width/2 * height/2), 8 bits per sample.
   std::vector<Bytes> y, cb, cr;

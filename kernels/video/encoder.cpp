@@ -7,23 +7,32 @@
 namespace p2c2r::kernels::video {
 namespace {
 
-// video_color.comp: one 2x2 quad of one frame.
-void convert_quad(const Geometry& g, const uint32_t* rgba, uint32_t* planes, uint32_t qx, uint32_t qy) {
-  const uint32_t w = g.width, cw = w / 2;
-  int32_t cb = 0, cr = 0;
-  for (uint32_t k = 0; k < 4; ++k) {
-    const uint32_t x = 2 * qx + (k & 1), y = 2 * qy + (k >> 1);
-    const uint32_t px = rgba[y * w + x];
-    planes[y * w + x] = rgb_to_y(px);
-    cb += cb_part(px);
-    cr += cr_part(px);
+// Source samples of one macroblock, converted from RGBA as video_mb.comp does.
+struct MacroblockSource {
+  int32_t y[256], cb[64], cr[64];
+};
+
+MacroblockSource load_source(const Geometry& g, const uint32_t* rgba, uint32_t mbx, uint32_t mby) {
+  MacroblockSource s{};
+  int32_t cb[64] = {}, cr[64] = {};
+  for (uint32_t row = 0; row < 16; ++row) {
+    for (uint32_t col = 0; col < 16; ++col) {
+      const uint32_t px = rgba[(mby * 16 + row) * g.width + mbx * 16 + col];
+      s.y[row * 16 + col] = static_cast<int32_t>(rgb_to_y(px));
+      cb[(row / 2) * 8 + col / 2] += cb_part(px);
+      cr[(row / 2) * 8 + col / 2] += cr_part(px);
+    }
   }
-  planes[g.luma() + qy * cw + qx] = chroma_of_sum(cb);
-  planes[g.luma() + g.chroma() + qy * cw + qx] = chroma_of_sum(cr);
+  for (int i = 0; i < 64; ++i) {
+    s.cb[i] = static_cast<int32_t>(chroma_of_sum(cb[i]));
+    s.cr[i] = static_cast<int32_t>(chroma_of_sum(cr[i]));
+  }
+  return s;
 }
 
+// Reconstructed frame planes, one byte per sample: Y, then Cb, then Cr.
 struct BlockPlace {
-  uint64_t plane;  // word offset of the plane within a frame
+  uint64_t plane;
   uint32_t stride, x, y;
   bool chroma;
 };
@@ -33,34 +42,41 @@ BlockPlace place_of(const Geometry& g, uint32_t mbx, uint32_t mby, uint32_t b) {
   return {g.luma() + (b - 4) * g.chroma(), g.width / 2, mbx * 8, mby * 8, true};
 }
 
-// video_mb.comp: motion search, transform, quantisation and reconstruction of one macroblock.
-void code_macroblock(const Geometry& g, const uint32_t* src, const uint32_t* ref, uint32_t* recon,
-                     const std::array<uint32_t, 128>& q, int32_t search, uint32_t mb, uint32_t* coefs,
-                     uint32_t* info) {
-  const uint32_t mbx = mb % g.mbs_x(), mby = mb / g.mbs_x();
-  const int32_t x0 = static_cast<int32_t>(mbx * 16), y0 = static_cast<int32_t>(mby * 16);
+// Full search over the previous reconstruction: lowest SAD + 2*(|dx|+|dy|),
+// first in raster order (dy, then dx, increasing); candidates stay inside the frame.
+void search_motion(const Geometry& g, const int32_t* cur, const uint8_t* ref, int32_t x0,
+                   int32_t y0, int32_t r, int32_t* mvx, int32_t* mvy) {
   const int32_t w = static_cast<int32_t>(g.width), h = static_cast<int32_t>(g.height);
-  int32_t mvx = 0, mvy = 0;
-  if (ref != nullptr) {
-    uint32_t best = UINT32_MAX;
-    for (int32_t dy = -search; dy <= search; ++dy) {
-      for (int32_t dx = -search; dx <= search; ++dx) {
-        if (x0 + dx < 0 || x0 + dx > w - 16 || y0 + dy < 0 || y0 + dy > h - 16) continue;
-        uint32_t sad = 0;
-        for (int32_t r = 0; r < 16; ++r) {
-          const uint32_t* a = src + (y0 + r) * w + x0;
-          const uint32_t* b = ref + (y0 + dy + r) * w + x0 + dx;
-          for (int32_t c = 0; c < 16; ++c) sad += static_cast<uint32_t>(std::abs(int32_t(a[c]) - int32_t(b[c])));
-        }
-        const uint32_t cost = sad + 2 * static_cast<uint32_t>(std::abs(dx) + std::abs(dy));
-        if (cost < best) {
-          best = cost;
-          mvx = dx;
-          mvy = dy;
-        }
+  uint32_t best = UINT32_MAX;
+  for (int32_t dy = -r; dy <= r; ++dy) {
+    for (int32_t dx = -r; dx <= r; ++dx) {
+      if (x0 + dx < 0 || x0 + dx > w - 16 || y0 + dy < 0 || y0 + dy > h - 16) continue;
+      uint32_t sad = 0;
+      for (int32_t row = 0; row < 16; ++row) {
+        const uint8_t* b = ref + (y0 + dy + row) * w + x0 + dx;
+        for (int32_t c = 0; c < 16; ++c)
+          sad += static_cast<uint32_t>(std::abs(cur[row * 16 + c] - int32_t(b[c])));
+      }
+      const uint32_t cost = sad + 2 * static_cast<uint32_t>(std::abs(dx) + std::abs(dy));
+      if (cost < best) {
+        best = cost;
+        *mvx = dx;
+        *mvy = dy;
       }
     }
   }
+}
+
+// video_mb.comp: colour conversion, motion search, transform, quantisation
+// and reconstruction of one macroblock.
+void code_macroblock(const Geometry& g, const uint32_t* rgba, const uint8_t* ref, uint8_t* recon,
+                     const std::array<uint32_t, 128>& q, int32_t search, uint32_t mb,
+                     uint32_t* coefs, uint32_t* info) {
+  const uint32_t mbx = mb % g.mbs_x(), mby = mb / g.mbs_x();
+  const MacroblockSource src = load_source(g, rgba, mbx, mby);
+  int32_t mvx = 0, mvy = 0;
+  if (ref != nullptr)
+    search_motion(g, src.y, ref, int32_t(mbx * 16), int32_t(mby * 16), search, &mvx, &mvy);
   uint32_t cbp = 0;
   for (uint32_t b = 0; b < kBlocksPerMb; ++b) {
     const BlockPlace p = place_of(g, mbx, mby, b);
@@ -68,9 +84,13 @@ void code_macroblock(const Geometry& g, const uint32_t* src, const uint32_t* ref
     const uint32_t* qt = q.data() + (p.chroma ? 64 : 0);
     int32_t pred[64], res[64], coef[64], level[64];
     for (uint32_t i = 0; i < 64; ++i) {
-      const uint32_t x = p.x + (i & 7), y = p.y + (i >> 3);
-      pred[i] = ref == nullptr ? 128 : int32_t(ref[p.plane + (y + bmy) * p.stride + x + bmx]);
-      res[i] = int32_t(src[p.plane + y * p.stride + x]) - pred[i];
+      const uint32_t sx = i & 7, sy = i >> 3;
+      pred[i] = ref == nullptr
+                    ? 128
+                    : int32_t(ref[p.plane + (p.y + sy + bmy) * p.stride + p.x + sx + bmx]);
+      const int32_t s = b < 4 ? src.y[(8 * (b >> 1) + sy) * 16 + 8 * (b & 1) + sx]
+                              : (b == 4 ? src.cb[i] : src.cr[i]);
+      res[i] = s - pred[i];
     }
     forward_dct(res, coef);
     bool nonzero = false;
@@ -89,7 +109,7 @@ void code_macroblock(const Geometry& g, const uint32_t* src, const uint32_t* ref
     dequantize_inverse(level, qt, res);
     for (uint32_t i = 0; i < 64; ++i) {
       const uint32_t x = p.x + (i & 7), y = p.y + (i >> 3);
-      recon[p.plane + y * p.stride + x] = static_cast<uint32_t>(clamp_i(pred[i] + res[i], 0, 255));
+      recon[p.plane + y * p.stride + x] = static_cast<uint8_t>(clamp_i(pred[i] + res[i], 0, 255));
     }
   }
   *info = pack_mb_info(mvx, mvy, cbp);
@@ -138,8 +158,8 @@ int32_t level_at(const uint32_t* block, uint32_t k) {
 }
 
 // video_entropy.comp: one row of macroblocks of one frame; returns its length in bits.
-uint32_t code_slice(const Geometry& g, bool inter, const uint32_t* coefs, const uint32_t* info, uint32_t* region,
-                    uint32_t region_words) {
+uint32_t code_slice(const Geometry& g, bool inter, const uint32_t* coefs, const uint32_t* info,
+                    uint32_t* region, uint32_t region_words) {
   BitWriter out(region, region_words);
   int32_t pmvx = 0, pmvy = 0, pdc[3] = {0, 0, 0};
   for (uint32_t m = 0; m < g.mbs_x(); ++m) {
@@ -187,34 +207,25 @@ uint32_t code_slice(const Geometry& g, bool inter, const uint32_t* coefs, const 
 }  // namespace
 
 std::vector<uint32_t> stream_header(const EncodeSettings& s) {
-  return {kMagic,    kFormatVersion, s.geometry.width, s.geometry.height, s.frames, s.quality,
-          s.search, s.geometry.mbs_y(), s.geometry.region_words()};
+  return {kMagic,    kFormatVersion, s.geometry.width,   s.geometry.height,        s.frames,
+          s.quality, s.search,       s.geometry.mbs_y(), s.geometry.region_words()};
 }
 
 Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, unsigned threads) {
   const Geometry& g = s.geometry;
-  const uint32_t quads_per_frame = g.width / 2 * (g.height / 2);
-  std::vector<uint32_t> planes(g.frame_words() * s.frames);
-  parallel_for(uint64_t{quads_per_frame} * s.frames, threads, [&](uint64_t begin, uint64_t end) {
-    for (uint64_t i = begin; i < end; ++i) {
-      const uint64_t f = i / quads_per_frame, quad = i % quads_per_frame;
-      convert_quad(g, rgba.data() + f * g.luma(), planes.data() + f * g.frame_words(),
-                   static_cast<uint32_t>(quad % (g.width / 2)), static_cast<uint32_t>(quad / (g.width / 2)));
-    }
-  });
-
   const auto q = quant_table(s.quality);
-  std::vector<uint32_t> recon(2 * g.frame_words());
-  std::vector<uint32_t> coefs(uint64_t{g.mbs()} * kCoefWordsPerMb * s.frames), info(uint64_t{g.mbs()} * s.frames);
+  std::vector<uint8_t> recon(2 * g.frame_words());  // two reconstructed frames, ping-pong
+  std::vector<uint32_t> coefs(uint64_t{g.mbs()} * kCoefWordsPerMb * s.frames),
+      info(uint64_t{g.mbs()} * s.frames);
   for (uint32_t f = 0; f < s.frames; ++f) {
-    const uint32_t* src = planes.data() + f * g.frame_words();
-    const uint32_t* ref = f == 0 ? nullptr : recon.data() + ((f - 1) & 1) * g.frame_words();
-    uint32_t* out = recon.data() + (f & 1) * g.frame_words();
+    const uint8_t* ref = f == 0 ? nullptr : recon.data() + ((f - 1) & 1) * g.frame_words();
+    uint8_t* out = recon.data() + (f & 1) * g.frame_words();
     parallel_for(g.mbs(), threads, [&](uint64_t begin, uint64_t end) {
       for (uint64_t mb = begin; mb < end; ++mb) {
         const uint64_t index = uint64_t{f} * g.mbs() + mb;
-        code_macroblock(g, src, ref, out, q, static_cast<int32_t>(s.search), static_cast<uint32_t>(mb),
-                        coefs.data() + index * kCoefWordsPerMb, info.data() + index);
+        code_macroblock(g, rgba.data() + f * g.luma(), ref, out, q, static_cast<int32_t>(s.search),
+                        static_cast<uint32_t>(mb), coefs.data() + index * kCoefWordsPerMb,
+                        info.data() + index);
       }
     });
   }

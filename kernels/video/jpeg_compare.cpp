@@ -26,15 +26,18 @@ struct TjBuffer {
 
 }  // namespace
 
-Result<JpegPoint> jpeg_at_quality(uint32_t width, uint32_t height, uint32_t frames, ByteView rgba, int quality) {
+Result<JpegPoint> jpeg_at_quality(uint32_t width, uint32_t height, uint32_t frames, ByteView rgba,
+                                  int quality) {
   const uint64_t frame_bytes = uint64_t{width} * height * 4;
   if (width == 0 || height == 0 || frames == 0 || rgba.size() != frame_bytes * frames) {
-    return invalid_argument("jpeg comparison: frames blob does not match " + std::to_string(width) + "x" +
-                            std::to_string(height) + "x" + std::to_string(frames));
+    return invalid_argument("jpeg comparison: frames blob does not match " + std::to_string(width) +
+                            "x" + std::to_string(height) + "x" + std::to_string(frames));
   }
-  if (quality < 1 || quality > 100) return invalid_argument("jpeg comparison: quality must be in [1, 100]");
+  if (quality < 1 || quality > 100)
+    return invalid_argument("jpeg comparison: quality must be in [1, 100]");
   TjHandle enc(tjInitCompress()), dec(tjInitDecompress());
-  if (enc.h == nullptr || dec.h == nullptr) return internal_error("libjpeg-turbo: cannot create a handle");
+  if (enc.h == nullptr || dec.h == nullptr)
+    return internal_error("libjpeg-turbo: cannot create a handle");
   uint64_t jpeg_bytes = 0;
   double err = 0;
   Bytes decoded(frame_bytes);
@@ -42,8 +45,8 @@ Result<JpegPoint> jpeg_at_quality(uint32_t width, uint32_t height, uint32_t fram
     const unsigned char* src = rgba.data() + f * frame_bytes;
     TjBuffer jpeg;
     unsigned long size = 0;
-    if (tjCompress2(enc.h, src, int(width), 0, int(height), TJPF_RGBA, &jpeg.p, &size, TJSAMP_420, quality,
-                    TJFLAG_ACCURATEDCT) != 0) {
+    if (tjCompress2(enc.h, src, int(width), 0, int(height), TJPF_RGBA, &jpeg.p, &size, TJSAMP_420,
+                    quality, TJFLAG_ACCURATEDCT) != 0) {
       return internal_error(std::string("libjpeg-turbo compress: ") + tjGetErrorStr2(enc.h));
     }
     if (tjDecompress2(dec.h, jpeg.p, size, decoded.data(), int(width), 0, int(height), TJPF_RGBA,
@@ -81,7 +84,9 @@ Result<JpegPoint> jpeg_at_psnr(uint32_t width, uint32_t height, uint32_t frames,
   if (!best.ok() || lo == 1) return best;
   auto below = jpeg_at_quality(width, height, frames, rgba, lo - 1);
   if (!below.ok()) return below.status();
-  return std::abs(below->psnr_rgb - target_psnr_rgb) < std::abs(best->psnr_rgb - target_psnr_rgb) ? below : best;
+  return std::abs(below->psnr_rgb - target_psnr_rgb) < std::abs(best->psnr_rgb - target_psnr_rgb)
+             ? below
+             : best;
 }
 
 Result<RateComparison> compare_with_jpeg(ByteView stream, ByteView original_rgba) {
@@ -89,7 +94,8 @@ Result<RateComparison> compare_with_jpeg(ByteView stream, ByteView original_rgba
   if (!video.ok()) return video.status();
   auto ours = measure_quality(*video, original_rgba);
   if (!ours.ok()) return ours.status();
-  auto jpeg = jpeg_at_psnr(video->width, video->height, video->frames, original_rgba, ours->psnr_rgb);
+  auto jpeg =
+      jpeg_at_psnr(video->width, video->height, video->frames, original_rgba, ours->psnr_rgb);
   if (!jpeg.ok()) return jpeg.status();
   return RateComparison{*ours, *jpeg};
 }

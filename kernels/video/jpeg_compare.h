@@ -20,7 +20,8 @@ struct JpegPoint {
 };
 
 // JPEG at one quality over `frames` RGBA8 frames.
-Result<JpegPoint> jpeg_at_quality(uint32_t width, uint32_t height, uint32_t frames, ByteView rgba, int quality);
+Result<JpegPoint> jpeg_at_quality(uint32_t width, uint32_t height, uint32_t frames, ByteView rgba,
+                                  int quality);
 
 // The JPEG quality whose RGB PSNR is nearest to `target_psnr_rgb`.
 Result<JpegPoint> jpeg_at_psnr(uint32_t width, uint32_t height, uint32_t frames, ByteView rgba,

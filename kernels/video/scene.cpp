@@ -12,7 +12,8 @@ struct Shape {
 };
 
 uint32_t hash2(int32_t x, int32_t y, uint32_t salt) {
-  uint32_t h = static_cast<uint32_t>(x) * 0x9E3779B1u ^ static_cast<uint32_t>(y) * 0x85EBCA77u ^ salt;
+  uint32_t h =
+      static_cast<uint32_t>(x) * 0x9E3779B1u ^ static_cast<uint32_t>(y) * 0x85EBCA77u ^ salt;
   h ^= h >> 15;
   h *= 0x2C1B3C6Du;
   h ^= h >> 12;
@@ -26,7 +27,8 @@ uint32_t pack(int32_t r, int32_t g, int32_t b) {
 
 }  // namespace
 
-std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t frames, uint64_t seed) {
+std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t frames,
+                                       uint64_t seed) {
   Rng rng(seed);
   const int32_t w = static_cast<int32_t>(width), h = static_cast<int32_t>(height);
   const uint32_t salt = static_cast<uint32_t>(rng.next());
@@ -50,7 +52,8 @@ std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t
       for (int32_t x = 0; x < w; ++x) {
         const int32_t wx = x + pan;
         // Sky-to-ground gradient, a brick band, and blocky grain fixed to the world.
-        int32_t r = 70 + 120 * y / h + 30 * wx / (w + 64), g = 110 + 90 * y / h, b = 220 - 120 * y / h;
+        int32_t r = 70 + 120 * y / h + 30 * wx / (w + 64), g = 110 + 90 * y / h,
+                b = 220 - 120 * y / h;
         if (y > h * 2 / 3 && ((wx / 12 + (y / 6) % 2) % 2 == 0)) {
           r -= 40;
           g -= 30;
@@ -60,9 +63,11 @@ std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t
         g += grain;
         b += grain;
         for (const auto& s : shapes) {
-          const int32_t dx = x - (s.x + s.vx * static_cast<int32_t>(f)), dy = y - (s.y + s.vy * static_cast<int32_t>(f));
-          const bool inside = s.circle ? dx * dx + dy * dy <= s.radius * s.radius
-                                       : (dx < 0 ? -dx : dx) <= s.radius && (dy < 0 ? -dy : dy) <= s.radius * 2 / 3;
+          const int32_t dx = x - (s.x + s.vx * static_cast<int32_t>(f)),
+                        dy = y - (s.y + s.vy * static_cast<int32_t>(f));
+          const bool inside =
+              s.circle ? dx * dx + dy * dy <= s.radius * s.radius
+                       : (dx < 0 ? -dx : dx) <= s.radius && (dy < 0 ? -dy : dy) <= s.radius * 2 / 3;
           if (!inside) continue;
           const int32_t shade = s.striped && ((dx + dy + 64 * s.radius) / 4) % 2 == 0 ? 60 : 0;
           r = static_cast<int32_t>(s.r) - shade;

@@ -9,6 +9,7 @@
 namespace p2c2r::kernels::video {
 
 // `frames` RGBA8 frames of width*height words (R in the low byte), row-major.
-std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t frames, uint64_t seed);
+std::vector<uint32_t> synthetic_frames(uint32_t width, uint32_t height, uint32_t frames,
+                                       uint64_t seed);
 
 }  // namespace p2c2r::kernels::video
