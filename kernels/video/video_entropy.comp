@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Video stage 3: one invocation per slice (a row of macroblocks of one
+// Video stage 2: one invocation per slice (a row of macroblocks of one
 // frame) writes its run-length + Exp-Golomb bits into its own fixed-size
 // region and its length in bits into the length table, so the stream never
 // depends on scheduling. Mirrors code_slice() in encoder.cpp.
