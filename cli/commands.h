@@ -15,5 +15,6 @@ int kernels_command(const Args& args);
 int run_command(const Args& args);
 int bench_command(const Args& args);
 int executor_command(const Args& args);
+int peer_command(const Args& args);
 
 }  // namespace p2c2r::cli

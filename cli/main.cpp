@@ -19,6 +19,8 @@ const Command kCommands[] = {
     {"kernels", "list the registered compute kernels", p2c2r::cli::kernels_command},
     {"run", "run one unit of a kernel and check it against the CPU reference", p2c2r::cli::run_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
+    {"peer", "the volunteer service: join a server, benchmark, run work sandboxed ('peer status' shows it)",
+     p2c2r::cli::peer_command},
     {"executor", "internal: the sandboxed process that runs work units for 'p2c2r peer'",
      p2c2r::cli::executor_command, true},
 };
