@@ -1,12 +1,14 @@
 // p2c2r bench kernels: for every kernel, throughput on the Vulkan device, of
 // the CPU reference on one core and on all cores, their ratio, the fraction
 // of the device's measured peak integer throughput, and whether the bytes
-// matched.
+// matched. For the video family also the rate it reaches: bits per pixel at
+// its PSNR, beside libjpeg-turbo's at the same PSNR on the same frames.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "bench/bench.h"
@@ -14,6 +16,7 @@
 #include "cli/options.h"
 #include "common/digest.h"
 #include "kernels/registry.h"
+#include "kernels/video/jpeg_compare.h"
 #include "runtime/execute.h"
 
 namespace p2c2r::bench {
@@ -83,7 +86,27 @@ struct Row {
   std::string family, kernel, unit;
   double vulkan = 0, vulkan_wall = 0, cpu_one = 0, cpu_all = 0, fraction_of_peak = 0;
   bool match = false;
+  std::optional<kernels::video::RateComparison> rate;  // video only
 };
+
+// Rate and distortion of the unit's output (the reference's bytes, which the
+// row has just shown to equal the device's) beside libjpeg-turbo.
+Result<kernels::video::RateComparison> video_rate(const kernels::Kernel& kernel,
+                                                  const kernels::Params& params,
+                                                  const std::vector<Bytes>& inputs,
+                                                  unsigned threads) {
+  P2C2R_ASSIGN_OR_RETURN(Bytes out, kernel.reference(params, inputs, threads));
+  return kernels::video::compare_with_jpeg(out, inputs[0]);
+}
+
+nlohmann::json rate_json(const kernels::video::RateComparison& r) {
+  return {{"bpp", r.ours.bpp},
+          {"psnr_rgb_db", r.ours.psnr_rgb},
+          {"psnr_y_db", r.ours.psnr_y},
+          {"jpeg_bpp", r.jpeg.bpp},
+          {"jpeg_psnr_rgb_db", r.jpeg.psnr_rgb},
+          {"jpeg_quality", r.jpeg.quality}};
+}
 
 }  // namespace
 
@@ -153,6 +176,11 @@ int kernels_benchmark(const Args& args) {
     row.fraction_of_peak = double(kernel->cost(*params)) / on_device->seconds / peak_ops;
     row.match = on_device->digest == one->digest && one->digest == all->digest;
     all_match = all_match && row.match;
+    if (kernel->family() == "video") {
+      auto rate = video_rate(*kernel, *params, *inputs, cores);
+      if (!rate.ok()) return cli::fail("bench kernels", rate.status());
+      row.rate = *rate;
+    }
     rows.push_back(row);
   }
 
@@ -163,16 +191,18 @@ int kernels_benchmark(const Args& args) {
                        {"peak_int_ops_per_second", peak_ops},
                        {"kernels", nlohmann::json::array()}};
     for (const auto& r : rows) {
-      out["kernels"].push_back({{"family", r.family},
-                                {"kernel", r.kernel},
-                                {"unit", r.unit},
-                                {"vulkan", r.vulkan},
-                                {"vulkan_whole_unit", r.vulkan_wall},
-                                {"cpu_one_core", r.cpu_one},
-                                {"cpu_all_cores", r.cpu_all},
-                                {"ratio_vs_cpu_all_cores", r.vulkan / r.cpu_all},
-                                {"fraction_of_peak", r.fraction_of_peak},
-                                {"bitwise_match", r.match}});
+      nlohmann::json k{{"family", r.family},
+                       {"kernel", r.kernel},
+                       {"unit", r.unit},
+                       {"vulkan", r.vulkan},
+                       {"vulkan_whole_unit", r.vulkan_wall},
+                       {"cpu_one_core", r.cpu_one},
+                       {"cpu_all_cores", r.cpu_all},
+                       {"ratio_vs_cpu_all_cores", r.vulkan / r.cpu_all},
+                       {"fraction_of_peak", r.fraction_of_peak},
+                       {"bitwise_match", r.match}};
+      if (r.rate) k["rate_distortion"] = rate_json(*r.rate);
+      out["kernels"].push_back(std::move(k));
     }
     std::cout << out.dump(2) << "\n";
   } else {
@@ -186,6 +216,14 @@ int kernels_benchmark(const Args& args) {
                   r.kernel.c_str(), r.unit.c_str(), si(r.vulkan).c_str(), si(r.cpu_one).c_str(),
                   si(r.cpu_all).c_str(), r.vulkan / r.cpu_all, 100 * r.fraction_of_peak,
                   r.match ? "yes" : "NO");
+    }
+    for (const auto& r : rows) {
+      if (!r.rate) continue;
+      std::printf(
+          "\n%s rate: %.3f bpp at %.2f dB RGB PSNR (Y %.2f dB); libjpeg-turbo on the same "
+          "frames: %.3f bpp at %.2f dB (quality %d)\n",
+          r.kernel.c_str(), r.rate->ours.bpp, r.rate->ours.psnr_rgb, r.rate->ours.psnr_y,
+          r.rate->jpeg.bpp, r.rate->jpeg.psnr_rgb, r.rate->jpeg.quality);
     }
   }
   return all_match ? 0 : 1;
