@@ -60,7 +60,7 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
     // An interactive frame owns the window [start, end); batch frames share the whole deadline.
     const int64_t start = interactive ? now_ms + int64_t{f} * deadline_ms : now_ms;
     const int64_t window = deadline_ms;
-    auto add = [&](const GameStage& s, uint32_t tile, std::vector<uint32_t> deps) {
+    auto add = [&](const GameStage& s, uint32_t tile, std::vector<uint32_t> deps, bool data = false) {
       PlannedUnit u;
       u.index = static_cast<uint32_t>(plan.units.size());
       u.stage = s.stage;
@@ -74,11 +74,16 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
           start + std::max<int64_t>(1, static_cast<int64_t>(window * s.deadline_fraction));
       u.delay_bound_ms = interactive ? std::max<int64_t>(1, u.deadline_ms - start) : window;
       u.deps = std::move(deps);
+      u.inputs_from_deps = data;
       plan.units.push_back(std::move(u));
       return plan.units.back().index;
     };
+    // The physics world is real data from frame to frame: frame f simulates
+    // on from frame f-1's validated world. The AI, the tiles and the video
+    // run in frame order after it, on inputs generated from their seeds
+    // (deriving the scene from the world is future work, docs/kernels.md).
     const uint32_t a = add(ai, 0, f == 0 ? std::vector<uint32_t>{} : std::vector{prev_physics});
-    const uint32_t p = add(physics, 0, {a});
+    const uint32_t p = f == 0 ? add(physics, 0, {a}) : add(physics, 0, {prev_physics}, true);
     std::vector<uint32_t> tiles;
     for (uint32_t t = 0; t < game.tiles; ++t) tiles.push_back(add(ray, t, {p}));
     add(video, 0, tiles);
@@ -133,7 +138,7 @@ Result<validator::ReplicationPolicy> resolve_replication(Priority p,
 
 const std::vector<GameStage>& game_stages() {
   static const std::vector<GameStage> stages = {
-      {"ai", "nn-mlp", 0.20},
+      {"ai", "nn_mlp", 0.20},
       {"physics", "physics", 0.45},
       {"raytrace", "raytrace", 0.85},
       {"video", "video", 1.00},

@@ -74,7 +74,11 @@ struct PlannedUnit {
   uint64_t seed = 0;
   int64_t deadline_ms = 0;     // unix ms
   int64_t delay_bound_ms = 0;  // how long one replica may take
-  std::vector<uint32_t> deps;  // indices of units whose outputs are this unit's inputs
+  // Indices of units this one waits for. When `inputs_from_deps`, their
+  // canonical outputs are this unit's inputs, in order; otherwise they only
+  // order the work and the unit's inputs are generated from its seed.
+  std::vector<uint32_t> deps;
+  bool inputs_from_deps = true;
 };
 
 struct Plan {

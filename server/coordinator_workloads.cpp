@@ -78,7 +78,9 @@ void Coordinator::sign_manifest(Unit& u) {
   m.params = u.params;
   m.seed = u.row.seed;
   m.inputs = u.inputs;
-  for (uint64_t dep : u.deps) m.inputs.push_back(units_.at(dep).row.canonical);
+  // Generated inputs mean the dependencies only ordered this unit.
+  if (u.inputs.empty())
+    for (uint64_t dep : u.deps) m.inputs.push_back(units_.at(dep).row.canonical);
   m.deadline_ms = u.row.deadline_ms;
   u.manifest_json = wire::serialize(m);
   u.manifest_signature = options_.server_key->sign(wire::manifest_signing_bytes(m)).hex();
@@ -175,7 +177,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
   std::vector<BlobRow> new_blobs;
   for (const auto& pu : plan->units) {
     const Checked& c = checked.at(pu.stage);
-    if (!pu.deps.empty() || c.kernel->input_names().empty()) continue;
+    if ((pu.inputs_from_deps && !pu.deps.empty()) || c.kernel->input_names().empty()) continue;
     kernels::Params params{pu.seed, c.params};
     auto generated = c.kernel->generate_inputs(params);
     if (!generated.ok())
