@@ -10,7 +10,9 @@
 // encoder.cpp.
 //
 // Written for SIMD CPUs (lavapipe) as much as for GPUs: loops over private
-// arrays are unrolled so the arrays live in registers, the reconstruction is
+// arrays are unrolled so the arrays live in registers (but not the six-block and
+// sixteen-row loops: unrolling those cost lavapipe ~30 s of LLVM compile per
+// executor start for no measured speed), the reconstruction is
 // stored as packed bytes, and the search scores four neighbouring candidates
 // from the same five loaded words.
 #include "video_common.glsl"
@@ -126,7 +128,7 @@ void main() {
       // Candidates dx = 4a .. 4a+3 share the five words from pixel x0 + 4a.
       for (int a = -((r + 3) >> 2); a <= (r >> 2); ++a) {
         uint s0 = 0u, s1 = 0u, s2 = 0u, s3 = 0u;
-        [[unroll]] for (int row = 0; row < 16; ++row) {
+        [[dont_unroll]] for (int row = 0; row < 16; ++row) {
           uint line = ref + uint(clamp(y0 + dy + row, 0, h - 1) * row_words);
           int p[20];
           [[unroll]] for (int j = 0; j < 5; ++j) {
@@ -153,7 +155,7 @@ void main() {
   }
 
   uint cbp = 0u;
-  [[unroll]] for (uint b = 0u; b < 6u; ++b) {
+  [[dont_unroll]] for (uint b = 0u; b < 6u; ++b) {
     bool chroma = b >= 4u;
     uint plane = chroma ? luma_words + (b - 4u) * (luma_words / 4u) : 0u;
     uint stride = chroma ? pc.width / 8u : pc.width / 4u;  // words per row
