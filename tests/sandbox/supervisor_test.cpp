@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -190,13 +191,25 @@ TEST(SupervisorTest, CrashDuringAUnitIsReportedWithItsSignal) {
 }
 
 // Waits (bounded) until `pid` is a zombie: dead, not yet reaped.
+size_t threads_left(pid_t pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++n;
+  return n;
+}
+
 bool wait_until_dead(pid_t pid) {
   for (int i = 0; i < 1000000; ++i) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(stat)), {});
     const auto close_paren = text.rfind(')');
+    // A killed multi-threaded process shows its leader as a zombie while
+    // the other threads (the Vulkan driver's) are still exiting; only when
+    // they are gone can its parent reap it.
     if (close_paren != std::string::npos && text.size() > close_paren + 2 &&
-        text[close_paren + 2] == 'Z')
+        text[close_paren + 2] == 'Z' && threads_left(pid) <= 1)
       return true;
     std::this_thread::yield();
   }
