@@ -52,6 +52,9 @@ void Coordinator::record(uint64_t host_id, const Unit& u, validator::Verdict ver
 // flight or reported: the first host's standing decides the unit's policy.
 void Coordinator::decide_replication(Unit& u, const Host& h) {
   const Workload& w = workloads_.at(u.row.workload_id);
+  // A submitter who asked for min_quorum 1 accepts any host's word: nothing
+  // to adapt, and spot-checking only trusted hosts there would be perverse.
+  if (w.policy.min_quorum <= 1) return;
   auto d = validator::decide_replication(book_.config(), w.policy,
                                          book_.standing(h.row.id, u.family), rng_);
   if (d.check == validator::CheckBy::kServer && !trusted_)
