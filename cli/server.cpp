@@ -23,13 +23,18 @@ int server_command(const Args& args) {
       "threads", po::value(&o.threads)->default_value(o.threads), "HTTP worker threads")(
       "max-wait-ms", po::value(&o.max_wait_ms)->default_value(o.max_wait_ms),
       "cap on a work request's long poll")(
-      "no-fsync", "commit with synchronous=NORMAL: survives a killed process, not a power loss");
+      "no-fsync", "commit with synchronous=NORMAL: survives a killed process, not a power loss")(
+      "device", po::value(&o.device),
+      "Vulkan device for the server's trusted re-execution (index or name; default: best)")(
+      "no-trusted-device",
+      "no trusted re-execution: spot checks go to another host, failing quorums fail the unit");
   po::variables_map vm;
   if (auto code =
           parse("server", "--data-dir DIR [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]",
                 args, options, vm))
     return *code;
   o.synchronous_full = !vm.count("no-fsync");
+  o.trusted_device = !vm.count("no-trusted-device");
 
   // SIGTERM/SIGINT are taken synchronously below, so block them before any thread starts.
   sigset_t signals;

@@ -307,6 +307,13 @@ REQ(valid_results);
 REQ(invalid_results);
 REQ(error_results);
 REQ(credit);
+REQ(timeout_results);
+REQ(consecutive_valid);
+REQ(error_rate);
+REQ(standing);
+REQ(quarantine_reason);
+REQ(credit_pending);
+REQ(credit_revoked);
 P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(Error)
@@ -413,7 +420,14 @@ Json js(const HostInfo& v) {
           {"valid_results", v.valid_results},
           {"invalid_results", v.invalid_results},
           {"error_results", v.error_results},
-          {"credit", v.credit}};
+          {"credit", v.credit},
+          {"timeout_results", v.timeout_results},
+          {"consecutive_valid", v.consecutive_valid},
+          {"error_rate", v.error_rate},
+          {"standing", v.standing},
+          {"quarantine_reason", v.quarantine_reason},
+          {"credit_pending", v.credit_pending},
+          {"credit_revoked", v.credit_revoked}};
 }
 Json js(const Error& v) { return {{"error", v.error}, {"code", v.code}}; }
 

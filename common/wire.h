@@ -161,7 +161,15 @@ struct HostInfo {
   uint64_t valid_results = 0;
   uint64_t invalid_results = 0;
   uint64_t error_results = 0;
-  double credit = 0;
+  double credit = 0;  // granted, in 1e9 kernel operations (Kernel::cost)
+  // Reliability over every kernel family (validator/reliability.h).
+  uint64_t timeout_results = 0;
+  uint64_t consecutive_valid = 0;
+  double error_rate = 0;
+  std::string standing;           // untrusted, trusted, probation, quarantined
+  std::string quarantine_reason;  // empty unless quarantined
+  double credit_pending = 0;      // unverified single results, until the host next passes a check
+  double credit_revoked = 0;      // taken back from results found wrong
 };
 
 struct Error {

@@ -101,9 +101,22 @@ void Api::handle(const Request& r, Respond respond) {
   }
   if (starts_with(path, "/v1/hosts/")) {
     // One host's own record: the host itself (signed) or the admin.
-    const auto id = parse_id(std::string_view(path).substr(10));
+    const std::string_view rest = std::string_view(path).substr(10);
+    const size_t slash = rest.find('/');
+    const auto id = parse_id(rest.substr(0, slash));
     if (!id)
       return respond(error_reply(not_found("no such route: " + path + " (host ids are decimal)")));
+    if (slash != std::string_view::npos) {
+      // An operator's release of a quarantined host.
+      if (rest.substr(slash) != "/clear")
+        return respond(error_reply(
+            not_found("no such route: " + path + " (expected /v1/hosts/{id}/clear)")));
+      if (r.method != "POST") return respond(method_not_allowed(r.method, path));
+      if (!is_admin(r))
+        return respond(error_reply(permission_denied(
+            "this route needs the admin token (Authorization: Bearer <token>)")));
+      return coordinator_.clear_host(*id, std::move(respond));
+    }
     if (r.method != "GET") return respond(method_not_allowed(r.method, path));
     if (!is_admin(r)) {
       auto auth = authenticate(r);

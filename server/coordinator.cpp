@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
+
+#include "server/trusted_runner.h"
 
 namespace p2c2r::server {
 
@@ -53,23 +56,32 @@ Reply json_reply(int status, std::string body) {
 }
 
 // Replies once the mutations are durable; a failed commit becomes a 500.
+Reply quarantined_reply(uint64_t host_id, const std::string& why) {
+  const std::string id = std::to_string(host_id);
+  return error_reply(permission_denied("host " + id + " is quarantined: " + why +
+                                       "; it gets no work until an operator clears it (POST "
+                                       "/v1/hosts/" + id + "/clear)"));
+}
+
 GroupCommit::Done reply_after_commit(Respond respond, Reply reply) {
   return [respond = std::move(respond), reply = std::move(reply)](const Status& s) mutable {
     respond(s.ok() ? std::move(reply) : error_reply(s.with_context("store")));
   };
 }
 
-validator::ReplicaState replica_state(const std::string& s) {
-  if (s == "reported") return validator::ReplicaState::kReported;
-  if (s == "error") return validator::ReplicaState::kError;
-  if (s == "timed_out" || s == "cancelled") return validator::ReplicaState::kTimedOut;
-  return validator::ReplicaState::kInProgress;
-}
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorOptions options, GroupCommit& commit, BlobStore& blobs)
-    : options_(options), commit_(commit), blobs_(blobs) {
+    : options_(options),
+      commit_(commit),
+      blobs_(blobs),
+      book_(options.reliability),
+      rng_(options.seed ? options.seed : (uint64_t{std::random_device{}()} << 32) ^ now_ms()) {
   server_public_hex_ = options_.server_key->public_key().hex();
+  if (Status s = validator::check_config(options.reliability); !s.ok())
+    throw std::invalid_argument("reliability configuration: " + s.message());
+  if (options_.trusted_device)
+    trusted_ = std::make_unique<TrustedRunner>(*options_.trusted_device, *options_.registry, blobs_);
 }
 
 Coordinator::~Coordinator() { stop(); }
@@ -79,6 +91,7 @@ void Coordinator::start() {
 }
 
 void Coordinator::stop() {
+  if (trusted_) trusted_->stop();  // before taking mu_: a finishing run takes it to report
   std::deque<Waiter> waiters;
   {
     std::lock_guard lock(mu_);
@@ -202,6 +215,10 @@ std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int
                                 std::vector<Mutation>& ops) {
   Unit& u = units_.at(picked.unit_id);
   sign_manifest(u);
+  const bool first = std::none_of(u.replicas.begin(), u.replicas.end(), [&](uint64_t id) {
+    const ReplicaRow& o = replicas_.at(id);
+    return (o.state == "in_progress" || o.state == "reported") && o.validity != "revoked";
+  });
   ReplicaRow r;
   r.id = next_replica_++;
   r.unit_id = u.row.id;
@@ -215,6 +232,7 @@ std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int
   deadlines_.add(r.id, r.report_by_ms);
   metrics_.dispatched(static_cast<double>(now - u.row.ready_ms));
   ops.push_back(r);
+  if (first && !u.full_quorum) decide_replication(u, h);
   if (!ready_.contains(u.row.id)) set_unit_state(u, "running", ops);
   wake_timer_by(r.report_by_ms + 1);
   std::string body;
@@ -231,6 +249,7 @@ void Coordinator::request_work(const Auth& auth, const wire::WorkRequest& req, R
   const int64_t now = now_ms();
   Host& h = hosts_.at(auth.host_id);
   h.row.last_seen_ms = now;
+  if (auto why = quarantine_reason(h.row.id)) return respond(quarantined_reply(h.row.id, *why));
   std::vector<Mutation> ops{auth.nonce};
   if (auto picked = ready_.take(h.view, now)) {
     std::string body = assign(h, *picked, now, ops);
@@ -252,6 +271,12 @@ void Coordinator::wake_waiters(int64_t now) {
   if (waiters_.empty() || ready_.size() == 0) return;
   for (auto it = waiters_.begin(); it != waiters_.end() && ready_.size() > 0;) {
     Host& h = hosts_.at(it->host_id);
+    if (auto why = quarantine_reason(h.row.id)) {
+      commit_.submit({it->nonce}, reply_after_commit(std::move(it->respond),
+                                                     quarantined_reply(h.row.id, *why)));
+      it = waiters_.erase(it);
+      continue;
+    }
     auto picked = ready_.take(h.view, now);
     if (!picked) {
       ++it;
@@ -300,6 +325,7 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
     r.error = rep.error;
     ++h.row.error_results;
     ops.push_back(h.row);
+    record(h.row.id, u, validator::Verdict::kError, true);
   }
   end_replica(r.id, rep.ok ? "reported" : "error", ops);
   metrics_.result_reported(now);
@@ -320,83 +346,6 @@ void Coordinator::end_replica(uint64_t replica_id, const std::string& state,
   const Unit& u = units_.at(r.unit_id);
   ready_.replica_ended(workloads_.at(u.row.workload_id).row.submitter);
   ops.push_back(r);
-}
-
-// The validator wiring: apply decide_quorum's outcome to one unit.
-void Coordinator::settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) {
-  Workload& w = workloads_.at(u.row.workload_id);
-  std::vector<validator::ReplicaView> views;
-  for (uint64_t id : u.replicas) {
-    const ReplicaRow& r = replicas_.at(id);
-    validator::ReplicaView v{id, r.host_id, replica_state(r.state), std::nullopt, false};
-    if (!r.digest.empty()) v.digest = Digest::from_hex(r.digest).value();
-    views.push_back(v);
-  }
-  const auto d = validator::decide_quorum(w.policy, views);
-  const bool was_valid = u.row.state == "valid";
-  if (u.row.state == "failed" || u.row.state == "cancelled") return;
-  switch (d.outcome) {
-    case validator::Outcome::kWaiting:
-      return;
-    case validator::Outcome::kNeedMore: {
-      const auto* queued = ready_.find(u.row.id);
-      const uint32_t have = queued ? queued->replicas_wanted : 0;
-      if (d.replicas_to_add > have) queue_replicas(u, d.replicas_to_add - have);
-      if (u.row.state != "ready") {
-        u.row.ready_ms = now;
-        set_unit_state(u, "ready", ops);
-      }
-      return;
-    }
-    case validator::Outcome::kFailed:
-      set_unit_state(u, "failed", ops);
-      u.row.reason = d.reason;
-      ops.push_back(u.row);
-      ready_.remove(u.row.id);
-      fail_workload(w, "failed",
-                    "unit " + std::to_string(u.row.id) + " (" + u.row.stage + ", " + u.row.kernel +
-                        ") failed: " + d.reason,
-                    now, ops);
-      return;
-    case validator::Outcome::kAccepted:
-      break;
-  }
-  // Accepted: mark validity of newly judged replicas, credit the agreeing hosts.
-  auto judge = [&](const std::vector<uint64_t>& ids, const char* validity) {
-    for (uint64_t id : ids) {
-      ReplicaRow& r = replicas_.at(id);
-      if (r.validity == validity) continue;
-      r.validity = validity;
-      ops.push_back(r);
-      Host& h = hosts_.at(r.host_id);
-      if (r.validity == "valid") {
-        ++h.row.valid_results;
-        const double credit = static_cast<double>(u.cost) / 1e9;
-        h.row.credit += credit;
-        ops.push_back(CreditRow{h.row.id, u.row.id, credit, now});
-      } else {
-        ++h.row.invalid_results;
-      }
-      ops.push_back(h.row);
-    }
-  };
-  judge(d.valid, "valid");
-  judge(d.invalid, "invalid");
-  if (was_valid) return;
-  ready_.remove(u.row.id);
-  u.row.canonical = d.canonical_digest->hex();
-  set_unit_state(u, "valid", ops);
-  ++w.valid;
-  if (stored_blobs_.count(u.row.canonical)) {
-    output_available(u, now, ops);
-  } else {
-    awaiting_output_[u.row.canonical].push_back(u.row.id);
-  }
-  if (w.valid == w.units.size() && w.row.state == "running") {
-    w.row.state = "done";
-    w.row.finished_ms = now;
-    ops.push_back(w.row);
-  }
 }
 
 void Coordinator::output_available(Unit& u, int64_t now, std::vector<Mutation>& ops) {
@@ -440,13 +389,8 @@ void Coordinator::upload_output(const Auth& auth, uint64_t replica_id, ByteView 
   if (Status s = blobs_.put(got, body); !s.ok()) return respond(error_reply(s));
   std::lock_guard lock(mu_);
   const int64_t now = now_ms();
-  std::vector<Mutation> ops{auth.nonce, BlobRow{expected, body.size()}};
-  if (stored_blobs_.insert(expected).second) {
-    if (auto waiting = awaiting_output_.find(expected); waiting != awaiting_output_.end()) {
-      for (uint64_t id : waiting->second) output_available(units_.at(id), now, ops);
-      awaiting_output_.erase(waiting);
-    }
-  }
+  std::vector<Mutation> ops{auth.nonce};
+  blob_stored(expected, body.size(), now, ops);
   commit_.submit(std::move(ops),
                  reply_after_commit(std::move(respond), json_reply(200, R"({"stored":true})")));
   wake_waiters(now);
@@ -489,6 +433,7 @@ void Coordinator::expire(int64_t now) {
     if (it == replicas_.end() || it->second.state != "in_progress") continue;
     deadlines_.add(id, 0);  // end_replica removes it again
     end_replica(id, "timed_out", ops);
+    record(it->second.host_id, units_.at(it->second.unit_id), validator::Verdict::kTimedOut, true);
     settle_unit(units_.at(it->second.unit_id), now, ops);
   }
   while (!waiters_.empty()) {

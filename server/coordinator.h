@@ -6,8 +6,10 @@
 // hands the matching row upserts to GroupCommit while still holding the lock
 // (so the store sees changes in memory's order), and replies only from the
 // commit's completion: a client is never told about a change that is not yet
-// durable. Scheduling decisions come from scheduler/, quorum decisions from
-// validator/ (wired in one place: settle_unit in coordinator.cpp).
+// durable. Scheduling decisions come from scheduler/, validation decisions
+// from validator/ (quorum, host reliability and quarantine, adaptive
+// replication, credit), wired in coordinator_validation.cpp; the server's own
+// trusted re-execution runs in a TrustedRunner (trusted_runner.h).
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,6 +28,7 @@
 #include <vector>
 
 #include "common/crypto.h"
+#include "common/rng.h"
 #include "common/wire.h"
 #include "kernels/registry.h"
 #include "scheduler/matching.h"
@@ -32,7 +37,15 @@
 #include "server/group_commit.h"
 #include "server/metrics.h"
 #include "server/store.h"
+#include "validator/credit.h"
 #include "validator/quorum.h"
+#include "validator/reliability.h"
+#include "validator/replication.h"
+
+namespace p2c2r::runtime {
+class Device;
+struct UnitResult;
+}  // namespace p2c2r::runtime
 
 namespace p2c2r::server {
 
@@ -53,7 +66,15 @@ struct CoordinatorOptions {
   const crypto::KeyPair* server_key = nullptr;
   uint32_t max_wait_ms = 30000;       // long-poll cap
   int64_t clock_skew_ms = 5 * 60000;  // accepted |timestamp - now| for signed requests
+  // Trust, quarantine and spot-check thresholds (docs/validator.md).
+  validator::ReliabilityConfig reliability;
+  // The device for trusted re-execution; null disables it (server checks then
+  // go to another host, failing quorums fail the unit).
+  runtime::Device* trusted_device = nullptr;
+  uint64_t seed = 0;  // of the spot-check draws; 0 picks one at random
 };
+
+class TrustedRunner;
 
 class Coordinator {
  public:
@@ -93,6 +114,10 @@ class Coordinator {
   void cancel(uint64_t id, Respond respond);
   Reply list_hosts();
   Reply host_info(uint64_t id);
+  // Admin: releases a quarantined host (trust must be earned again).
+  void clear_host(uint64_t id, Respond respond);
+  // Waits until every trusted re-execution queued so far has been applied.
+  void drain_trusted();
   std::string metrics_text();
 
   // Times out replicas due before `now_ms` and ends expired long polls (the
@@ -124,6 +149,12 @@ class Coordinator {
     std::vector<uint64_t> replicas;
     std::string manifest_json, manifest_signature;
     uint64_t cost = 0;
+    std::string family;  // kernels::Kernel::family(), for host reliability
+    // Decided when a replica goes out while none is in flight or reported;
+    // not persisted (after a restart the workload's policy applies: safe).
+    std::optional<validator::ReplicationDecision> decision;
+    bool full_quorum = false;      // re-opened after a lie: never single again
+    bool trusted_pending = false;  // a trusted re-execution is queued or running
   };
   struct Waiter {
     uint64_t host_id;
@@ -145,6 +176,24 @@ class Coordinator {
   std::string assign(Host& h, const scheduler::ReadyUnit& picked, int64_t now,
                      std::vector<Mutation>& ops);
   void wake_waiters(int64_t now);
+  // Validation wiring (coordinator_validation.cpp).
+  const validator::ReplicationPolicy& policy_of(const Unit& u) const;
+  void decide_replication(Unit& u, const Host& h);
+  void judge(Unit& u, const std::vector<uint64_t>& ids, bool valid, int64_t now,
+             std::vector<Mutation>& ops);
+  void record(uint64_t host_id, const Unit& u, validator::Verdict verdict, bool checked);
+  void catch_host(uint64_t host_id, int64_t now, std::vector<Mutation>& ops);
+  void reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void run_trusted(Unit& u, const std::string& why);
+  void trusted_result(uint64_t unit_id, const std::string& why,
+                      Result<runtime::UnitResult> result);
+  void blob_stored(const std::string& digest, uint64_t size, int64_t now,
+                   std::vector<Mutation>& ops);
+  void sync_credit(Host& h, std::vector<Mutation>& ops);
+  uint64_t submitter_id(const std::string& submitter);
+  std::optional<std::string> quarantine_reason(uint64_t host_id) const;
+  wire::HostInfo host_info_of(const Host& h) const;
+  Status replay_validation(const Snapshot& snap);
   wire::WorkloadStatus status_of(const Workload& w) const;
   void timer_loop();
   void wake_timer_by(int64_t when_ms);
@@ -170,6 +219,13 @@ class Coordinator {
   uint64_t next_host_ = 1, next_workload_ = 1, next_unit_ = 1, next_replica_ = 1;
   std::map<std::string, int64_t> unit_states_;
   Metrics metrics_;
+  validator::ReliabilityBook book_;
+  validator::CreditLedger ledger_;
+  Rng rng_;
+  // A host's results accepted on its word alone (single replicas), re-checked if it is caught.
+  std::map<uint64_t, std::vector<validator::UnverifiedResult>> unverified_;
+  std::map<std::string, uint64_t> submitter_ids_;
+  std::unique_ptr<TrustedRunner> trusted_;
 
   std::condition_variable timer_cv_;
   int64_t timer_wake_ms_ = 0;  // when the timer thread wakes next (under mu_)

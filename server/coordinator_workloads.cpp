@@ -225,6 +225,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
     u.row.deadline_ms = pu.deadline_ms;
     u.row.delay_bound_ms = pu.delay_bound_ms;
     u.cost = c.cost;
+    u.family = c.kernel->family();
     for (uint32_t d : pu.deps) {
       u.deps.push_back(ids.at(d));
       units_.at(ids.at(d)).dependants.push_back(id);
@@ -284,27 +285,13 @@ void Coordinator::cancel(uint64_t id, Respond respond) {
   });
 }
 
-namespace {
-wire::HostInfo info_of(const HostRow& r, const wire::DeviceCaps& caps) {
-  return {r.id,
-          r.name,
-          r.public_key,
-          caps,
-          r.registered_ms,
-          r.last_seen_ms,
-          r.valid_results,
-          r.invalid_results,
-          r.error_results,
-          r.credit};
-}
-}  // namespace
 
 Reply Coordinator::list_hosts() {
   std::lock_guard lock(mu_);
   Json list = Json::array();
   for (uint64_t id = 1; id < next_host_; ++id)
     if (auto it = hosts_.find(id); it != hosts_.end())
-      list.push_back(wire::to_json(info_of(it->second.row, it->second.caps)));
+      list.push_back(wire::to_json(host_info_of(it->second)));
   return json_reply(200, list.dump());
 }
 
@@ -313,7 +300,7 @@ Reply Coordinator::host_info(uint64_t id) {
   auto it = hosts_.find(id);
   if (it == hosts_.end())
     return error_reply(not_found("host " + std::to_string(id) + " is not registered"));
-  return json_reply(200, wire::serialize(info_of(it->second.row, it->second.caps)));
+  return json_reply(200, wire::serialize(host_info_of(it->second)));
 }
 
 std::string Coordinator::metrics_text() {
@@ -390,8 +377,10 @@ Status Coordinator::load(const Snapshot& snap) {
     if (params.is_discarded())
       return internal_error("stored unit " + std::to_string(row.id) + ": params not JSON");
     u.params = params.get<wire::ParamMap>();
-    if (auto k = options_.registry->find(row.kernel); k.ok())
+    if (auto k = options_.registry->find(row.kernel); k.ok()) {
+      u.family = (*k)->family();
       if (auto p = (*k)->resolve_params(row.seed, u.params); p.ok()) u.cost = (*k)->cost(*p);
+    }
     auto w = workloads_.find(row.workload_id);
     if (w == workloads_.end())
       return internal_error("stored unit " + std::to_string(row.id) + " has no workload");
@@ -426,6 +415,7 @@ Status Coordinator::load(const Snapshot& snap) {
     if (auto h = hosts_.find(row.host_id); h != hosts_.end()) h->second.active.insert(row.id);
     ready_.replica_started(workloads_.at(u->second.row.workload_id).row.submitter);
   }
+  P2C2R_RETURN_IF_ERROR(replay_validation(snap));
   // Units that were handing out replicas get their manifests back and ask again
   // for what they still lack; the resulting rows equal the stored ones.
   const int64_t now = now_ms();

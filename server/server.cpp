@@ -11,6 +11,7 @@
 #include "common/crypto.h"
 #include "common/http_client.h"
 #include "kernels/registry.h"
+#include "runtime/execute.h"
 #include "server/api.h"
 #include "server/coordinator.h"
 #include "server/http_server.h"
@@ -26,6 +27,7 @@ struct Server::Parts {
   std::unique_ptr<Store> store;
   std::unique_ptr<GroupCommit> commit;
   std::unique_ptr<BlobStore> blobs;
+  std::unique_ptr<runtime::Device> device;  // outlives the coordinator's trusted runner
   std::unique_ptr<Coordinator> coordinator;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> http;
@@ -139,6 +141,16 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, std:
   co.registry = &p->registry;
   co.server_key = &p->key;
   co.max_wait_ms = options.max_wait_ms;
+  if (options.trusted_device) {
+    // Without a device the server still serves: its checks go to other hosts.
+    if (auto dev = runtime::open_device(options.device); dev.ok()) {
+      p->device = std::move(*dev);
+      log << "trusted re-execution on " << p->device->info().name << "\n";
+    } else {
+      log << "trusted re-execution disabled: " << dev.status().message() << "\n";
+    }
+  }
+  co.trusted_device = p->device.get();
   p->coordinator = std::make_unique<Coordinator>(co, *p->commit, *p->blobs);
   P2C2R_RETURN_IF_ERROR(
       p->coordinator->load(snapshot).with_context("loading " + dir + "/p2c2r.db"));

@@ -24,6 +24,10 @@ struct ServerOptions {
   unsigned threads = 2;
   uint32_t max_wait_ms = 30000;  // long-poll cap
   bool synchronous_full = true;  // fsync each commit (survive power loss, not only a crash)
+  // Trusted re-execution (docs/validator.md): the Vulkan device the server
+  // runs units on itself ("" = best; lavapipe where there is no GPU).
+  bool trusted_device = true;
+  std::string device;
 };
 
 class Server {

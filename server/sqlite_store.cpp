@@ -44,6 +44,11 @@ CREATE INDEX nonces_by_time ON nonces(timestamp_ms);
 CREATE TABLE credit (host_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, amount REAL NOT NULL,
   granted_ms INTEGER NOT NULL);
 )",
+    // 2: an operator's release of a quarantined host; reliability is rebuilt
+    // from replica rows, and this says where the cleared record starts again.
+    R"(
+ALTER TABLE hosts ADD COLUMN cleared_after_replica INTEGER NOT NULL DEFAULT 0;
+)",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
@@ -140,10 +145,11 @@ class SqliteStore final : public Store {
   Status prepare_all() {
     P2C2R_ASSIGN_OR_RETURN(
         host_,
-        prepare("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+        prepare("INSERT INTO hosts VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                 "name=excluded.name, caps=excluded.caps, last_seen_ms=excluded.last_seen_ms, "
                 "valid_results=excluded.valid_results, invalid_results=excluded.invalid_results, "
-                "error_results=excluded.error_results, credit=excluded.credit"));
+                "error_results=excluded.error_results, credit=excluded.credit, "
+                "cleared_after_replica=excluded.cleared_after_replica"));
     P2C2R_ASSIGN_OR_RETURN(
         workload_,
         prepare(
@@ -190,7 +196,8 @@ class SqliteStore final : public Store {
 
   Status write(const HostRow& r) {
     return run(host_, r.id, r.public_key, r.name, r.caps_json, r.registered_ms, r.last_seen_ms,
-               r.valid_results, r.invalid_results, r.error_results, r.credit);
+               r.valid_results, r.invalid_results, r.error_results, r.credit,
+               r.cleared_after_replica);
   }
   Status write(const WorkloadRow& r) {
     return run(workload_, r.id, r.name, r.kind, r.priority, r.submitter, r.spec_json, r.policy_json,
@@ -250,7 +257,7 @@ Result<Snapshot> SqliteStore::load() {
     snap.hosts.push_back({static_cast<uint64_t>(i64(s, 0)), text(s, 1), text(s, 2), text(s, 3),
                           i64(s, 4), i64(s, 5), static_cast<uint64_t>(i64(s, 6)),
                           static_cast<uint64_t>(i64(s, 7)), static_cast<uint64_t>(i64(s, 8)),
-                          sqlite3_column_double(s, 9)});
+                          sqlite3_column_double(s, 9), static_cast<uint64_t>(i64(s, 10))});
   }));
   P2C2R_RETURN_IF_ERROR(query("SELECT * FROM workloads ORDER BY id", [&](sqlite3_stmt* s) {
     snap.workloads.push_back({static_cast<uint64_t>(i64(s, 0)), text(s, 1), text(s, 2), text(s, 3),

@@ -27,7 +27,9 @@ struct HostRow {
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
   uint64_t valid_results = 0, invalid_results = 0, error_results = 0;
-  double credit = 0;
+  double credit = 0;  // granted, in 1e9 kernel operations
+  // Replica id at which an operator last cleared the host's quarantine (0: never).
+  uint64_t cleared_after_replica = 0;
 };
 
 struct WorkloadRow {

@@ -95,5 +95,32 @@ TEST(WireTest, HostRegistrationParses) {
             "device.kernels[0].kernel: expected a string, got unsigned integer");
 }
 
+TEST(WireTest, HostInfoCarriesReliabilityAndCreditStrictly) {
+  HostInfo h;
+  h.id = 3;
+  h.name = "h";
+  h.standing = "quarantined";
+  h.quarantine_reason = "error rate 0.41 above 0.30";
+  h.timeout_results = 2;
+  h.consecutive_valid = 0;
+  h.error_rate = 0.41;
+  h.credit_pending = 1.5;
+  h.credit_revoked = 2.5;
+  auto back = parse<HostInfo>(serialize(h));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(back->standing, "quarantined");
+  EXPECT_EQ(back->quarantine_reason, h.quarantine_reason);
+  EXPECT_EQ(back->timeout_results, 2u);
+  EXPECT_EQ(back->credit_revoked, 2.5);
+  Json j = to_json(h);
+  j["extra"] = 1;
+  EXPECT_FALSE(parse<HostInfo>(j.dump()).ok());
+  j.erase("extra");
+  j.erase("standing");
+  auto missing = parse<HostInfo>(j.dump());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("standing"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace p2c2r::wire

@@ -1,0 +1,133 @@
+// The coordinator test fixture: one server's worth of state over a temp data
+// dir; restart() rebuilds it from the store. Shared by the coordinator tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "runtime/execute.h"
+#include "server/coordinator.h"
+#include "tests/server/temp_dir.h"
+
+namespace p2c2r::server {
+
+inline ByteView view(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// One server's worth of state over a temp data dir; restart() rebuilds it from the store.
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  struct Peer {
+    crypto::KeyPair key = crypto::KeyPair::generate();
+    uint64_t id = 0;
+  };
+
+  CoordinatorTest()
+      : registry_(kernels::builtin_registry()), server_key_(crypto::KeyPair::generate()) {
+    open();
+  }
+  ~CoordinatorTest() override { close(); }
+
+  void open() {
+    store_ = std::move(open_sqlite_store(dir_.file("db")).value());
+    commit_ = std::make_unique<GroupCommit>(*store_, nullptr);
+    blobs_ = std::make_unique<BlobStore>(dir_.file("blobs"));
+    coord_ = std::make_unique<Coordinator>(
+        CoordinatorOptions{.registry = &registry_,
+                           .server_key = &server_key_,
+                           .reliability = reliability_,
+                           .trusted_device = device_.get(),
+                           .seed = 1},
+        *commit_, *blobs_);
+    auto snap = store_->load();
+    ASSERT_TRUE(snap.ok());
+    ASSERT_TRUE(coord_->load(*snap).ok());
+  }
+  void close() {
+    coord_.reset();
+    commit_.reset();
+    store_.reset();
+  }
+  void restart() {
+    close();
+    open();
+  }
+
+  template <typename F>
+  Reply call(F&& f) {
+    auto p = std::make_shared<std::promise<Reply>>();
+    f([p](Reply r) { p->set_value(std::move(r)); });
+    auto fut = p->get_future();
+    EXPECT_EQ(fut.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return fut.get();
+  }
+
+  Result<Coordinator::Auth> sign(const Peer& peer, const std::string& method,
+                                 const std::string& path, const std::string& body) {
+    const auto h = crypto::sign_request(peer.key, peer.id, method, path, now_ms(), view(body));
+    const std::string pub = peer.key.public_key().hex();
+    return coord_->authenticate(method, path, h.host_id, h.timestamp, h.nonce, h.signature,
+                                view(body), peer.id == 0 ? &pub : nullptr);
+  }
+
+  Peer register_peer(const std::string& name) {
+    Peer p;
+    wire::RegisterHost req{
+        p.key.public_key().hex(), name, {"gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
+    auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    p.id = wire::parse<wire::Registered>(r.body)->host_id;
+    return p;
+  }
+
+  uint64_t submit(uint32_t units, int64_t deadline_ms = 60000, uint32_t quorum = 2) {
+    wire::WorkloadSpec spec;
+    spec.kind = "raw";
+    spec.name = "test";
+    spec.deadline_ms = deadline_ms;
+    spec.replication.min_quorum = quorum;
+    spec.raw = wire::RawSpec{"peak", {{"invocations", 64}, {"iterations", 4}}, 7, units, {}};
+    Reply r = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    return wire::parse<wire::WorkloadStatus>(r.body)->id;
+  }
+
+  std::optional<wire::Assignment> request(const Peer& p) {
+    auto auth = sign(p, "POST", "/v1/work", "{}");
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    Reply r = call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
+    if (r.status == 204) return std::nullopt;
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto a = wire::parse<wire::Assignment>(r.body);
+    EXPECT_TRUE(a.ok()) << a.status().to_string() << r.body;
+    return *a;
+  }
+
+  Reply report(const Peer& p, uint64_t replica, const std::string& digest) {
+    wire::Report rep{replica, true, digest, "", 0.01};
+    auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
+    EXPECT_TRUE(auth.ok());
+    return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+  }
+
+  wire::WorkloadStatus status(uint64_t id) {
+    return *wire::parse<wire::WorkloadStatus>(coord_->workload_status(id).body);
+  }
+
+  const std::string kA = std::string(64, 'a'), kB = std::string(64, 'b');
+  testing::TempDir dir_;
+  validator::ReliabilityConfig reliability_;
+  std::unique_ptr<runtime::Device> device_;  // the trusted runner's; null: none
+  kernels::Registry registry_;
+  crypto::KeyPair server_key_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<GroupCommit> commit_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<Coordinator> coord_;
+};
+
+}  // namespace p2c2r::server
