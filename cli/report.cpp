@@ -53,6 +53,14 @@ class Table {
 
 std::string str(uint64_t v) { return std::to_string(v); }
 
+// Credit can be tiny (a small unit's cost is a fraction of a credit), so it
+// gets significant digits, not a fixed number of decimals.
+std::string significant(double v) {
+  std::ostringstream out;
+  out << std::setprecision(4) << v;
+  return out.str();
+}
+
 std::string number(double v, int precision) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(precision) << v;
@@ -73,9 +81,7 @@ std::string time_of(int64_t ms) {
 }
 
 // Enough of a digest to tell results apart at a glance (--json has it whole).
-std::string short_digest(const std::string& d) {
-  return d.empty() ? "-" : d.substr(0, 16);
-}
+std::string short_digest(const std::string& d) { return d.empty() ? "-" : d.substr(0, 16); }
 
 std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
@@ -85,8 +91,8 @@ void print_unit(const wire::UnitReport& u) {
             << "\n";
   if (!u.canonical.empty()) std::cout << "  canonical " << u.canonical << "\n";
   if (!u.reason.empty()) std::cout << "  reason: " << u.reason << "\n";
-  Table t({"REPLICA", "HOST", "STATE", "VALIDITY", "DIGEST", "SENT (UTC)", "REPORTED (UTC)",
-           "ERROR"});
+  Table t(
+      {"REPLICA", "HOST", "STATE", "VALIDITY", "DIGEST", "SENT (UTC)", "REPORTED (UTC)", "ERROR"});
   for (const auto& r : u.replicas)
     t.add({str(r.id), str(r.host_id) + " " + r.host_name, r.state, or_dash(r.validity),
            short_digest(r.digest), time_of(r.sent_ms), time_of(r.reported_ms), or_dash(r.error)});
@@ -97,8 +103,8 @@ void print_unit(const wire::UnitReport& u) {
 void print_workload(const wire::WorkloadReport& w) {
   const auto& s = w.workload;
   std::cout << "workload " << s.id << (s.name.empty() ? "" : " (" + s.name + ")") << ": " << s.state
-            << "\n  kind " << s.kind << ", priority " << s.priority << ", submitter "
-            << s.submitter << "\n";
+            << "\n  kind " << s.kind << ", priority " << s.priority << ", submitter " << s.submitter
+            << "\n";
   if (!s.reason.empty()) std::cout << "  reason: " << s.reason << "\n";
   Table t({"UNIT", "INDEX", "STAGE", "KERNEL", "STATE", "REPLICAS", "VALID", "INVALID", "ERRORS",
            "TIMEOUTS", "RUNNING", "DISAGREE", "CANONICAL"});
@@ -113,7 +119,7 @@ void print_workload(const wire::WorkloadReport& w) {
 std::string scalar_text(const Json& v) {
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
   if (v.is_string()) return or_dash(v.get<std::string>());
-  if (v.is_number_float()) return number(v.get<double>(), 3);
+  if (v.is_number_float()) return significant(v.get<double>());
   return v.dump();
 }
 
@@ -122,9 +128,8 @@ std::string scalar_text(const Json& v) {
 // table follows the server without a CLI change.
 Status print_hosts(const Json& list) {
   static const std::set<std::string> kShown = {
-      "id",           "name",          "public_key",      "device",
-      "registered_ms", "last_seen_ms", "valid_results",   "invalid_results",
-      "error_results", "credit"};
+      "id",           "name",          "public_key",      "device",        "registered_ms",
+      "last_seen_ms", "valid_results", "invalid_results", "error_results", "credit"};
   std::vector<std::string> extra;
   for (const auto& j : list)
     if (j.is_object() && j.contains("host") && j["host"].is_object())
@@ -132,8 +137,8 @@ Status print_hosts(const Json& list) {
         if (!kShown.count(key) && value.is_primitive() &&
             std::find(extra.begin(), extra.end(), key) == extra.end())
           extra.push_back(key);
-  std::vector<std::string> header = {"ID",       "NAME",    "DEVICE",  "VALID", "INVALID",
-                                     "ERRORS",   "TIMEOUTS", "RUNNING", "CREDIT"};
+  std::vector<std::string> header = {"ID",     "NAME",     "DEVICE",  "VALID", "INVALID",
+                                     "ERRORS", "TIMEOUTS", "RUNNING", "CREDIT"};
   for (const auto& key : extra) {
     std::string h = key;
     for (char& c : h) c = c == '_' ? ' ' : static_cast<char>(std::toupper(c));
@@ -152,7 +157,7 @@ Status print_hosts(const Json& list) {
                                     str(h->host.error_results),
                                     str(h->timed_out_results),
                                     str(h->in_progress),
-                                    number(h->host.credit, 3)};
+                                    significant(h->host.credit)};
     for (const auto& key : extra)
       row.push_back(j["host"].contains(key) ? scalar_text(j["host"][key]) : "-");
     row.push_back(time_of(h->host.last_seen_ms));
@@ -205,10 +210,9 @@ int report_command(const Args& args) {
   bool json = false;
   po::options_description options("report options");
   server.add_to(options);
-  options.add_options()("what", po::value(&what)->required(),
-                        "unit, workload, hosts or summary")("id", po::value(&id),
-                                                            "unit or workload id")(
-      "json", po::bool_switch(&json), "print the server's JSON");
+  options.add_options()("what", po::value(&what)->required(), "unit, workload, hosts or summary")(
+      "id", po::value(&id), "unit or workload id")("json", po::bool_switch(&json),
+                                                   "print the server's JSON");
   po::positional_options_description positional;
   positional.add("what", 1).add("id", 1);
   po::variables_map vm;
@@ -221,7 +225,8 @@ int report_command(const Args& args) {
     path = "/v1/reports/" + what + "s/" + id;
   } else if (what == "hosts" || what == "summary") {
     if (!id.empty())
-      return fail("report", invalid_argument("'report " + what + "' takes no id, got '" + id + "'"));
+      return fail("report",
+                  invalid_argument("'report " + what + "' takes no id, got '" + id + "'"));
     path = "/v1/reports/" + what;
   } else {
     return fail("report", invalid_argument("unknown report '" + what + "' (usage: p2c2r report " +

@@ -55,8 +55,8 @@ struct Peer {
   }
 };
 
-inline wire::WorkloadStatus submit(http::Client& admin, uint32_t units, int64_t deadline_ms = 600000,
-                            uint32_t quorum = 2) {
+inline wire::WorkloadStatus submit(http::Client& admin, uint32_t units,
+                                   int64_t deadline_ms = 600000, uint32_t quorum = 2) {
   wire::WorkloadSpec spec;
   spec.kind = "raw";
   spec.deadline_ms = deadline_ms;

@@ -52,9 +52,9 @@ class ReportsTest : public ::testing::Test {
     failing_workload_ = submit(*admin_, 1).id;
     auto failing = a_->work();
     ASSERT_TRUE(failing);
-    auto r = a_->call("POST", "/v1/reports",
-                      wire::serialize(wire::Report{failing->replica_id, false, std::nullopt,
-                                                   "device lost", 0}));
+    auto r = a_->call(
+        "POST", "/v1/reports",
+        wire::serialize(wire::Report{failing->replica_id, false, std::nullopt, "device lost", 0}));
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
@@ -104,8 +104,8 @@ TEST_F(ReportsTest, UnitReportShowsEveryReplicaAndWhoDisagreed) {
 
 TEST_F(ReportsTest, WorkloadReportCountsReplicasAndDisagreementsPerUnit) {
   run_disagreement();
-  auto w = wire::parse<wire::WorkloadReport>(get("/v1/reports/workloads/" +
-                                                 std::to_string(workload_)));
+  auto w =
+      wire::parse<wire::WorkloadReport>(get("/v1/reports/workloads/" + std::to_string(workload_)));
   ASSERT_TRUE(w.ok()) << w.status().to_string();
   EXPECT_EQ(w->workload.state, "done");
   ASSERT_EQ(w->units.size(), 1u);
