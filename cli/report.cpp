@@ -217,20 +217,22 @@ int report_command(const Args& args) {
   positional.add("what", 1).add("id", 1);
   po::variables_map vm;
   if (auto code = parse("report", kUsage, args, options, vm, &positional)) return *code;
+  // Wrong words are usage errors (exit 2), like an unknown option.
+  auto usage_error = [&](const std::string& message) {
+    std::cerr << "p2c2r report: " << message << "\nusage: p2c2r report " << kUsage
+              << " (see --help)\n";
+    return 2;
+  };
   std::string path;
   if (what == "unit" || what == "workload") {
     if (!is_decimal(id))
-      return fail("report", invalid_argument("'report " + what + "' needs a decimal " + what +
-                                             " id (usage: p2c2r report " + kUsage + ")"));
+      return usage_error("'report " + what + "' needs a decimal " + what + " id");
     path = "/v1/reports/" + what + "s/" + id;
   } else if (what == "hosts" || what == "summary") {
-    if (!id.empty())
-      return fail("report",
-                  invalid_argument("'report " + what + "' takes no id, got '" + id + "'"));
+    if (!id.empty()) return usage_error("'report " + what + "' takes no id, got '" + id + "'");
     path = "/v1/reports/" + what;
   } else {
-    return fail("report", invalid_argument("unknown report '" + what + "' (usage: p2c2r report " +
-                                           kUsage + ")"));
+    return usage_error("unknown report '" + what + "'");
   }
   auto client = server.client();
   if (!client.ok()) return fail("report", client.status());

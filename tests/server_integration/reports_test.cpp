@@ -257,10 +257,10 @@ TEST_F(ReportsTest, CliShowsTheServersErrorsAndRefusesBadArguments) {
   EXPECT_EQ(no_token.exit_code, 1);
   EXPECT_NE(no_token.out.find("needs the admin token"), std::string::npos) << no_token.out;
   auto no_id = cli("report workload");
-  EXPECT_EQ(no_id.exit_code, 1);
+  EXPECT_EQ(no_id.exit_code, 2);
   EXPECT_NE(no_id.out.find("needs a decimal workload id"), std::string::npos) << no_id.out;
   auto unknown = cli("report everything");
-  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.out.find("unknown report 'everything'"), std::string::npos) << unknown.out;
 }
 
