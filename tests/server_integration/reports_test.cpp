@@ -52,6 +52,7 @@ class ReportsTest : public ::testing::Test {
     failing_workload_ = submit(*admin_, 1).id;
     auto failing = a_->work();
     ASSERT_TRUE(failing);
+    failing_unit_ = failing->manifest.unit_id;
     auto r = a_->call(
         "POST", "/v1/reports",
         wire::serialize(wire::Report{failing->replica_id, false, std::nullopt, "device lost", 0}));
@@ -76,7 +77,7 @@ class ReportsTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<http::Client> admin_;
   std::unique_ptr<Peer> a_, b_, c_;
-  uint64_t workload_ = 0, failing_workload_ = 0, unit_ = 0, bad_replica_ = 0;
+  uint64_t workload_ = 0, failing_workload_ = 0, unit_ = 0, failing_unit_ = 0, bad_replica_ = 0;
 };
 
 TEST_F(ReportsTest, UnitReportShowsEveryReplicaAndWhoDisagreed) {
@@ -100,6 +101,39 @@ TEST_F(ReportsTest, UnitReportShowsEveryReplicaAndWhoDisagreed) {
       EXPECT_EQ(r.host_name, "host-c");
     }
   }
+}
+
+TEST_F(ReportsTest, UnitReportCarriesThePeersErrorText) {
+  run_disagreement();
+  auto u = wire::parse<wire::UnitReport>(get("/v1/reports/units/" + std::to_string(failing_unit_)));
+  ASSERT_TRUE(u.ok()) << u.status().to_string();
+  EXPECT_EQ(u->canonical, "");
+  ASSERT_EQ(u->replicas.size(), 1u);
+  EXPECT_EQ(u->replicas[0].state, "error");
+  EXPECT_EQ(u->replicas[0].error, "device lost");
+  EXPECT_EQ(u->replicas[0].host_id, a_->id);
+  EXPECT_EQ(u->replicas[0].validity, "");
+}
+
+TEST_F(ReportsTest, DisagreementShowsBeforeTheUnitIsValidated) {
+  const uint64_t workload = submit(*admin_, 1).id;
+  auto ra = a_->work(), rc = c_->work();
+  ASSERT_TRUE(ra && rc);
+  ASSERT_EQ(a_->report(ra->replica_id, kGood).status, 200);
+  ASSERT_EQ(c_->report(rc->replica_id, kBad).status, 200);
+  auto w =
+      wire::parse<wire::WorkloadReport>(get("/v1/reports/workloads/" + std::to_string(workload)));
+  ASSERT_TRUE(w.ok()) << w.status().to_string();
+  const auto& line = w->units.at(0);
+  EXPECT_EQ(line.state, "ready");
+  EXPECT_EQ(line.canonical, "");
+  EXPECT_EQ(line.replicas, 2u);
+  EXPECT_EQ(line.valid + line.invalid, 0u) << "nothing is judged without a quorum";
+  EXPECT_EQ(line.disagreements, 1u);
+  auto s = wire::parse<wire::ReportSummary>(get("/v1/reports/summary"));
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_EQ(s->units_with_disagreement, 0u) << "no result is invalid yet";
+  EXPECT_EQ(s->replicas_per_validated_unit, 0.0);
 }
 
 TEST_F(ReportsTest, WorkloadReportCountsReplicasAndDisagreementsPerUnit) {
