@@ -20,6 +20,7 @@ int submit_command(const Args& args);
 int status_command(const Args& args);
 int cancel_command(const Args& args);
 int hosts_command(const Args& args);
+int report_command(const Args& args);
 int peer_command(const Args& args);
 
 }  // namespace p2c2r::cli

@@ -177,6 +177,78 @@ struct Error {
   std::string code;   // common/result.h code name
 };
 
+// ---- reports (admin; GET /v1/reports/...) ----
+
+// One replica of a unit: where it went, what came back, what the validator
+// made of it.
+struct ReplicaReport {
+  uint64_t id = 0;
+  uint64_t host_id = 0;
+  std::string host_name;
+  std::string state;     // in_progress, reported, error, timed_out, cancelled
+  std::string validity;  // "valid", "invalid", or "" while not judged
+  std::string digest;    // output digest, when reported
+  std::string error;     // the peer's error text, when state is "error"
+  int64_t sent_ms = 0;
+  int64_t report_by_ms = 0;
+  int64_t reported_ms = 0;  // 0 while not reported
+};
+
+struct UnitReport {
+  uint64_t id = 0;
+  uint64_t workload_id = 0;
+  uint32_t index = 0;  // the unit's place in its workload
+  std::string stage;
+  std::string kernel;
+  uint32_t kernel_version = 0;
+  std::string state;      // waiting, ready, running, valid, failed, cancelled
+  std::string canonical;  // the accepted digest, when valid
+  std::string reason;     // why it failed
+  std::vector<ReplicaReport> replicas;
+};
+
+// One unit's line in a workload report.
+struct UnitLine {
+  uint64_t id = 0;
+  uint32_t index = 0;
+  std::string stage;
+  std::string kernel;
+  std::string state;
+  std::string canonical;
+  uint64_t replicas = 0;  // sent, in any state
+  uint64_t valid = 0, invalid = 0, errors = 0, timed_out = 0, in_progress = 0;
+  // Reported results whose digest differs from the canonical one (before
+  // validation: from the largest agreeing group).
+  uint64_t disagreements = 0;
+};
+
+struct WorkloadReport {
+  WorkloadStatus workload;
+  std::vector<UnitLine> units;
+};
+
+// A host as GET /v1/hosts/{id} shows it, plus counts taken from its replicas.
+struct HostReport {
+  HostInfo host;
+  uint64_t timed_out_results = 0;
+  uint64_t in_progress = 0;
+};
+
+struct ReportSummary {
+  uint64_t hosts = 0;
+  uint64_t workloads = 0;
+  uint64_t units_validated = 0, units_failed = 0, units_in_progress = 0, units_cancelled = 0;
+  // Replicas sent (errors and timeouts included) per validated unit: the
+  // redundancy validation cost.
+  double replicas_per_validated_unit = 0;
+  uint64_t units_with_disagreement = 0;  // units with at least one invalid result
+  uint64_t replicas = 0;
+  uint64_t valid_results = 0, invalid_results = 0, error_results = 0, timed_out_results = 0;
+  // Present when the server counts them (trusted spot checks, quarantine).
+  std::optional<uint64_t> spot_checks;
+  std::optional<uint64_t> quarantined_hosts;
+};
+
 // Parsing (strict) and serialising each message.
 template <typename T>
 Result<T> parse(std::string_view body);

@@ -28,6 +28,28 @@ Reply method_not_allowed(const std::string& method, const std::string& path) {
   return r;
 }
 
+// GET /v1/reports/{units/ID, workloads/ID, hosts, summary}; the caller checked the admin token.
+Reply report_route(Coordinator& c, const std::string& method, const std::string& path) {
+  const std::string_view rest =
+      std::string_view(path).substr(std::string_view("/v1/reports/").size());
+  std::function<Reply()> report;
+  if (rest == "hosts") {
+    report = [&c] { return c.hosts_report(); };
+  } else if (rest == "summary") {
+    report = [&c] { return c.summary_report(); };
+  } else if (starts_with(rest, "units/")) {
+    if (auto id = parse_id(rest.substr(6))) report = [&c, id = *id] { return c.unit_report(id); };
+  } else if (starts_with(rest, "workloads/")) {
+    if (auto id = parse_id(rest.substr(10)))
+      report = [&c, id = *id] { return c.workload_report(id); };
+  }
+  if (!report)
+    return error_reply(not_found("no such route: " + path +
+                                 " (reports: units/{id}, workloads/{id}, hosts, summary)"));
+  if (method != "GET") return method_not_allowed(method, path);
+  return report();
+}
+
 }  // namespace
 
 bool Api::is_admin(const Request& r) const {
@@ -126,7 +148,8 @@ void Api::handle(const Request& r, Respond respond) {
     }
     return respond(coordinator_.host_info(*id));
   }
-  if (path == "/v1/hosts" || starts_with(path, "/v1/workloads"))
+  if (path == "/v1/hosts" || starts_with(path, "/v1/workloads") ||
+      starts_with(path, "/v1/reports/"))
     return admin_route(r, path, std::move(respond));
   return respond(error_reply(not_found("no such route: " + r.method + " " + path)));
 }
@@ -139,6 +162,7 @@ void Api::admin_route(const Request& r, const std::string& path, Respond respond
     if (r.method != "GET") return respond(method_not_allowed(r.method, path));
     return respond(coordinator_.list_hosts());
   }
+  if (starts_with(path, "/v1/reports/")) return respond(report_route(coordinator_, r.method, path));
   if (path == "/v1/workloads") {
     if (r.method == "GET") return respond(coordinator_.list_workloads());
     if (r.method != "POST") return respond(method_not_allowed(r.method, path));

@@ -120,6 +120,12 @@ class Coordinator {
   void drain_trusted();
   std::string metrics_text();
 
+  // Read-only reports for operators (server/reports.cpp; GET /v1/reports/...).
+  Reply unit_report(uint64_t id);
+  Reply workload_report(uint64_t id);
+  Reply hosts_report();
+  Reply summary_report();
+
   // Times out replicas due before `now_ms` and ends expired long polls (the
   // timer thread calls this; tests may too).
   void expire(int64_t now_ms);
@@ -195,6 +201,7 @@ class Coordinator {
   wire::HostInfo host_info_of(const Host& h) const;
   Status replay_validation(const Snapshot& snap);
   wire::WorkloadStatus status_of(const Workload& w) const;
+  wire::UnitLine unit_line(const Unit& u) const;  // reports.cpp
   void timer_loop();
   void wake_timer_by(int64_t when_ms);
 
