@@ -150,6 +150,17 @@ Reply Coordinator::summary_report() {
     s.error_results += r.state == "error";
     s.timed_out_results += r.state == "timed_out";
   }
+  // Spot checks: units this server decided to check behind a trusted host
+  // (decisions are kept in memory, so since the last start), plus every
+  // trusted re-execution (replicas of host 0, persisted).
+  uint64_t spot = 0;
+  for (const auto& [id, u] : units_)
+    spot += u.decision && u.decision->check == validator::CheckBy::kAnotherHost;
+  for (const auto& [id, r] : replicas_) spot += r.host_id == 0;
+  s.spot_checks = spot;
+  uint64_t quarantined = 0;
+  for (const auto& [id, record] : book_.hosts()) quarantined += record.quarantined;
+  s.quarantined_hosts = quarantined;
   return ok_json(wire::to_json(s));
 }
 
