@@ -7,7 +7,9 @@
 # stops everything it started.
 #
 # Environment: FRAMES (default 2), TILES (default 4), PEERS (default 3),
-# KEEP=1 keeps the temp dir (logs, database) for a look afterwards.
+# FAULTY=N makes the last N peers corrupt every output (a test-only flag) to
+# show the validator catching and quarantining them, KEEP=1 keeps the temp
+# dir (logs, database) for a look afterwards.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -16,6 +18,7 @@ p2c2r="$root/build/cli/p2c2r"
 frames=${FRAMES:-2}
 tiles=${TILES:-4}
 peers=${PEERS:-3}
+faulty=${FAULTY:-0}
 
 work=$(mktemp -d -t p2c2r-demo.XXXXXX)
 pids=()
@@ -50,8 +53,10 @@ echo
 
 echo "== $peers peers"
 for i in $(seq "$peers"); do
+  extra=()
+  if (( i > peers - faulty )); then extra=(--test-corrupt-outputs); fi
   "$p2c2r" peer --server "$url" --pin "$pin" --state-dir "$work/peer$i" --name "peer-$i" \
-    --benchmark-file "$work/bench.json" --poll-wait-ms 2000 2>"$work/peer$i.log" &
+    --benchmark-file "$work/bench.json" --poll-wait-ms 2000 "${extra[@]}" 2>"$work/peer$i.log" &
   pids+=($!)
 done
 export P2C2R_SERVER="$url" P2C2R_CA="$work/server/tls.crt"
@@ -70,12 +75,7 @@ status=0
 echo
 
 echo "== validator report"
-if "$p2c2r" report --help >/dev/null 2>&1; then
-  "$p2c2r" report summary || status=1
-  echo
-  "$p2c2r" report hosts || status=1
-else
-  "$p2c2r" status
-  "$p2c2r" hosts
-fi
+"$p2c2r" report summary || status=1
+echo
+"$p2c2r" report hosts || status=1
 exit $status
