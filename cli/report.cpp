@@ -129,7 +129,9 @@ std::string scalar_text(const Json& v) {
 Status print_hosts(const Json& list) {
   static const std::set<std::string> kShown = {
       "id",           "name",          "public_key",      "device",        "registered_ms",
-      "last_seen_ms", "valid_results", "invalid_results", "error_results", "credit"};
+      "last_seen_ms", "valid_results", "invalid_results", "error_results", "credit",
+      "timeout_results", "consecutive_valid", "error_rate", "standing", "quarantine_reason",
+      "credit_pending", "credit_revoked"};
   std::vector<std::string> extra;
   for (const auto& j : list)
     if (j.is_object() && j.contains("host") && j["host"].is_object())
@@ -137,14 +139,16 @@ Status print_hosts(const Json& list) {
         if (!kShown.count(key) && value.is_primitive() &&
             std::find(extra.begin(), extra.end(), key) == extra.end())
           extra.push_back(key);
-  std::vector<std::string> header = {"ID",     "NAME",     "DEVICE",  "VALID", "INVALID",
-                                     "ERRORS", "TIMEOUTS", "RUNNING", "CREDIT"};
+  std::vector<std::string> header = {"ID",      "NAME",   "DEVICE",   "STANDING", "VALID",
+                                     "INVALID", "ERRORS", "TIMEOUTS", "RUNNING",  "IN A ROW",
+                                     "ERR RATE", "CREDIT", "PENDING",  "REVOKED"};
   for (const auto& key : extra) {
     std::string h = key;
     for (char& c : h) c = c == '_' ? ' ' : static_cast<char>(std::toupper(c));
     header.push_back(h);
   }
   header.push_back("LAST SEEN (UTC)");
+  header.push_back("WHY QUARANTINED");
   Table t(header);
   for (const auto& j : list) {
     auto h = wire::from_json<wire::HostReport>(j);
@@ -152,15 +156,21 @@ Status print_hosts(const Json& list) {
     std::vector<std::string> row = {str(h->host.id),
                                     h->host.name,
                                     h->host.device.name,
+                                    h->host.standing,
                                     str(h->host.valid_results),
                                     str(h->host.invalid_results),
                                     str(h->host.error_results),
                                     str(h->timed_out_results),
                                     str(h->in_progress),
-                                    significant(h->host.credit)};
+                                    str(h->host.consecutive_valid),
+                                    significant(h->host.error_rate),
+                                    significant(h->host.credit),
+                                    significant(h->host.credit_pending),
+                                    significant(h->host.credit_revoked)};
     for (const auto& key : extra)
       row.push_back(j["host"].contains(key) ? scalar_text(j["host"][key]) : "-");
     row.push_back(time_of(h->host.last_seen_ms));
+    row.push_back(or_dash(h->host.quarantine_reason));
     t.add(std::move(row));
   }
   t.print(std::cout);
