@@ -255,7 +255,11 @@ int peer_status(const Args& args) {
   if (view.is_object()) {
     std::cout << "server view  " << view.value("valid_results", 0) << " valid, " << view.value("invalid_results", 0)
               << " invalid, " << view.value("error_results", 0) << " errors, credit " << view.value("credit", 0.0)
-              << "\n";
+              << " (pending " << view.value("credit_pending", 0.0) << ")\n"
+              << "standing     " << view.value("standing", std::string("?"));
+    if (!view.value("quarantine_reason", std::string()).empty())
+      std::cout << ": " << view["quarantine_reason"].get<std::string>();
+    std::cout << "\n";
   }
   return 0;
 }
