@@ -232,13 +232,22 @@ int cancel_command(const Args& args) {
 int hosts_command(const Args& args) {
   ServerFlags server;
   bool json = false;
+  uint64_t clear = 0;
   po::options_description options("hosts options");
   server.add_to(options);
-  options.add_options()("json", po::bool_switch(&json), "print JSON");
+  options.add_options()("json", po::bool_switch(&json), "print JSON")(
+      "clear", po::value(&clear)->value_name("ID"),
+      "release host ID from quarantine (operator decision; it must earn trust again)");
   po::variables_map vm;
-  if (auto code = parse("hosts", "[--json]", args, options, vm)) return *code;
+  if (auto code = parse("hosts", "[--json] [--clear ID]", args, options, vm)) return *code;
   auto client = server.client();
   if (!client.ok()) return fail("hosts", client.status());
+  if (vm.count("clear")) {
+    auto cleared = http::ok_body(client->request("POST", "/v1/hosts/" + std::to_string(clear) + "/clear"));
+    if (!cleared.ok()) return fail("hosts", cleared.status());
+    std::cout << "host " << clear << " released from quarantine\n";
+    return 0;
+  }
   auto body = http::ok_body(client->request("GET", "/v1/hosts"));
   if (!body.ok()) return fail("hosts", body.status());
   if (json) {
@@ -249,14 +258,15 @@ int hosts_command(const Args& args) {
   if (!list.is_array()) return fail("hosts", invalid_argument("server reply is not a list"));
   std::cout << std::left << std::setw(6) << "ID" << std::setw(20) << "NAME" << std::setw(28)
             << "DEVICE" << std::setw(8) << "VALID" << std::setw(9) << "INVALID" << std::setw(8)
-            << "ERRORS"
+            << "ERRORS" << std::setw(13) << "STANDING"
             << "CREDIT\n";
   for (const auto& j : list) {
     auto h = wire::from_json<wire::HostInfo>(j);
     if (!h.ok()) return fail("hosts", h.status());
     std::cout << std::setw(6) << h->id << std::setw(20) << h->name.substr(0, 19) << std::setw(28)
               << h->device.name.substr(0, 27) << std::setw(8) << h->valid_results << std::setw(9)
-              << h->invalid_results << std::setw(8) << h->error_results << h->credit << "\n";
+              << h->invalid_results << std::setw(8) << h->error_results << std::setw(13) << h->standing
+              << h->credit << "\n";
   }
   return 0;
 }
