@@ -218,9 +218,8 @@ TEST_F(ReportsTest, TimedOutReplicaIsCountedForItsHost) {
   ASSERT_TRUE(ra && rb);
   // c long-polls; the reissue after the 300 ms delay bound wakes it.
   ASSERT_TRUE(c_->work(/*wait_ms=*/20000));
-  auto s = wire::parse<wire::ReportSummary>(get("/v1/reports/summary"));
-  ASSERT_TRUE(s.ok()) << s.status().to_string();
-  EXPECT_GE(s->timed_out_results, 1u);
+  // The other replica may time out at any moment too, so the hosts are read
+  // first and the summary after: counts only grow.
   auto list = Json::parse(get("/v1/reports/hosts"));
   uint64_t timed_out = 0, in_progress = 0;
   for (const auto& j : list) {
@@ -232,7 +231,10 @@ TEST_F(ReportsTest, TimedOutReplicaIsCountedForItsHost) {
       EXPECT_EQ(h->in_progress, 1u);
     }
   }
-  EXPECT_EQ(timed_out, s->timed_out_results);
+  auto s = wire::parse<wire::ReportSummary>(get("/v1/reports/summary"));
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  EXPECT_GE(timed_out, 1u);
+  EXPECT_LE(timed_out, s->timed_out_results);
   EXPECT_GE(in_progress, 1u);
 }
 
