@@ -223,6 +223,17 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
     std::lock_guard lock(mutex_);
     ++status_.units_refused;
   } else {
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_.insert(a.replica_id);  // before the marker exists, so no flush sends it
+    }
+    JournalEntry marker = entry;
+    marker.ok = false;
+    marker.error = "the peer was killed or crashed while running this unit";
+    if (const Status s = journal_.put(marker); !s.ok()) {
+      std::lock_guard lock(mutex_);
+      status_.last_error = "journal: " + s.message();
+    }
     sandbox::Unit unit;
     unit.kernel = a.manifest.kernel;
     unit.version = a.manifest.kernel_version;
@@ -267,7 +278,13 @@ void WorkLoop::finish(JournalEntry entry) {
     status_.last_error = "journal: " + journaled.message();
   }
   std::lock_guard flush(flush_mutex_);
-  if (deliver(entry).ok() && journaled.ok()) (void)journal_.remove(entry.replica_id);
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(entry.replica_id);  // the journal now holds the result, not the marker
+  }
+  // Removed once delivered even if the put failed: what is left is then the
+  // stale marker, which must not be sent after the real result.
+  if (deliver(entry).ok()) (void)journal_.remove(entry.replica_id);
 }
 
 Status WorkLoop::deliver(const JournalEntry& entry) {
@@ -297,6 +314,10 @@ size_t WorkLoop::flush_journal() {
   std::vector<std::string> problems;
   size_t pending = 0;
   for (const auto& entry : journal_.entries(&problems)) {
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_.count(entry.replica_id)) continue;
+    }
     const Status s = deliver(entry);
     if (s.ok()) {
       (void)journal_.remove(entry.replica_id);

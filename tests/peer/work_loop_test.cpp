@@ -345,6 +345,44 @@ TEST_F(WorkLoopTest, ReportAnsweredAlreadyExistsCountsAsAcknowledged) {
   EXPECT_TRUE(link_.uploads().empty());
 }
 
+TEST_F(WorkLoopTest, RunningUnitIsJournaledAsKilledAndNotReportedUntilItEnds) {
+  ReferenceUnit u = reference_unit("peak", 2);
+  u.manifest.params = {{"invocations", 2000000}, {"iterations", 1 << 16}};
+  link_.assign(signed_assignment(5, u.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return !journal_.entries().empty(); }));
+  // What a peer killed now would find at its next start.
+  const auto journaled = journal_.entries();
+  ASSERT_EQ(journaled.size(), 1u);
+  EXPECT_EQ(journaled[0].replica_id, 5u);
+  EXPECT_FALSE(journaled[0].ok);
+  EXPECT_NE(journaled[0].error.find("killed"), std::string::npos) << journaled[0].error;
+  // While the unit runs, its marker is not sent.
+  EXPECT_EQ(loop_->flush_journal(), 0u);
+  EXPECT_FALSE(reported(5));
+  loop_->stop();
+  const auto r = report_of(5);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->error.find("shut down"), std::string::npos) << r->error;
+  EXPECT_EQ(link_.reports().size(), 1u);
+}
+
+TEST_F(WorkLoopTest, MarkerOfAUnitKilledInAnEarlierRunIsReportedAsAnErrorAtStart) {
+  JournalEntry marker;
+  marker.replica_id = 8;
+  marker.kernel = "peak";
+  marker.ok = false;
+  marker.error = "the peer was killed or crashed while running this unit";
+  ASSERT_TRUE(journal_.put(marker).ok());
+  start();
+  ASSERT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
+  const auto r = report_of(8);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->ok);
+  EXPECT_NE(r->error.find("killed"), std::string::npos) << r->error;
+  EXPECT_TRUE(link_.uploads().empty());
+}
+
 TEST_F(WorkLoopTest, StopAbandonsARunningUnitWithinTheGracePeriod) {
   // A unit that would run for many minutes on a CPU Vulkan device.
   ReferenceUnit u = reference_unit("peak", 2);
