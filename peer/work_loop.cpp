@@ -132,7 +132,9 @@ void WorkLoop::slot_main(size_t slot) {
       pause(5s);
       continue;
     }
-    auto assignment = link_.request_work(options_.poll_wait);
+    // A long poll cannot be interrupted, so it never outlasts the shutdown
+    // grace: stop() is not held up by an idle slot waiting for work.
+    auto assignment = link_.request_work(std::min(options_.poll_wait, options_.shutdown_grace));
     if (!assignment.ok()) {
       {
         std::lock_guard lock(mutex_);

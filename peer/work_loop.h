@@ -44,7 +44,7 @@ namespace p2c2r::peer {
 struct WorkLoopOptions {
   unsigned slots = 1;  // units in flight at once, one sandboxed executor each
   Availability availability;
-  std::chrono::milliseconds poll_wait{10000};
+  std::chrono::milliseconds poll_wait{10000};  // capped at shutdown_grace
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds max_unit_time{std::chrono::minutes(10)};

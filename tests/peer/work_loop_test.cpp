@@ -28,7 +28,8 @@ const kernels::Registry& registry() {
 }
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -40,6 +41,10 @@ class ScriptedLink : public ServerLink {
   Result<std::optional<wire::Assignment>> request_work(std::chrono::milliseconds wait) override {
     std::unique_lock lock(mutex_);
     ++work_requests_;
+    if (garbage_answers_ > 0) {
+      --garbage_answers_;
+      return invalid_argument("the server's assignment: expected a JSON object, got '<html>'");
+    }
     if (down_) {
       ++calls_while_down_;
       return unavailable("scripted outage");
@@ -97,6 +102,15 @@ class ScriptedLink : public ServerLink {
     std::lock_guard lock(mutex_);
     go_down_after_next_assignment_ = true;
   }
+  // The next `n` work requests get an answer that does not parse.
+  void answer_garbage(int n) {
+    std::lock_guard lock(mutex_);
+    garbage_answers_ = n;
+  }
+  int work_requests() const {
+    std::lock_guard lock(mutex_);
+    return work_requests_;
+  }
   void answer_reports_with(Code code) {
     std::lock_guard lock(mutex_);
     report_error_ = code;
@@ -128,6 +142,7 @@ class ScriptedLink : public ServerLink {
   std::optional<Code> report_error_;
   bool down_ = false;
   bool go_down_after_next_assignment_ = false;
+  int garbage_answers_ = 0;
   int work_requests_ = 0;
   int report_attempts_ = 0;
   int calls_while_down_ = 0;
@@ -175,7 +190,8 @@ class WorkLoopTest : public ::testing::Test {
   }
 
   void start() {
-    loop_ = std::make_unique<WorkLoop>(link_, server_key_.public_key(), registry(), journal_, cache_, options_);
+    loop_ = std::make_unique<WorkLoop>(link_, server_key_.public_key(), registry(), journal_,
+                                       cache_, options_);
     loop_->start();
   }
 
@@ -254,7 +270,8 @@ TEST_F(WorkLoopTest, RefusesManifestWithBadServerSignature) {
 TEST_F(WorkLoopTest, RefusesManifestSignedByAnotherKey) {
   ReferenceUnit u = reference_unit("peak", 3);
   wire::Assignment a = signed_assignment(1, u.manifest);
-  a.manifest_signature = crypto::KeyPair::generate().sign(wire::manifest_signing_bytes(u.manifest)).hex();
+  a.manifest_signature =
+      crypto::KeyPair::generate().sign(wire::manifest_signing_bytes(u.manifest)).hex();
   expect_refused_then_good(a, "signature");
 }
 
@@ -313,6 +330,20 @@ TEST_F(WorkLoopTest, ServerOutageKeepsResultJournaledUntilDelivered) {
   EXPECT_EQ(reports[0].digest, digest_of(u.reference).hex());
   EXPECT_EQ(link_.uploads()[7], u.reference);
   EXPECT_TRUE(wait_for([&] { return loop_->status().reports_pending == 0; }));
+}
+
+TEST_F(WorkLoopTest, ServerAnsweringGarbageIsBackedOffAndWorkResumes) {
+  const ReferenceUnit u = reference_unit("physics", 6);
+  serve_inputs(u);
+  link_.answer_garbage(3);
+  link_.assign(signed_assignment(4, u.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return reported(4); })) << loop_->status().last_error;
+  EXPECT_GE(link_.work_requests(), 4);
+  EXPECT_EQ(report_of(4)->digest, digest_of(u.reference).hex());
+  EXPECT_NE(loop_->status().last_error.find("expected a JSON object"), std::string::npos)
+      << loop_->status().last_error;
+  EXPECT_EQ(loop_->status().units_done, 1u);
 }
 
 TEST_F(WorkLoopTest, JournaledResultFromAnEarlierRunIsSentAtStart) {
@@ -381,6 +412,17 @@ TEST_F(WorkLoopTest, MarkerOfAUnitKilledInAnEarlierRunIsReportedAsAnErrorAtStart
   EXPECT_FALSE(r->ok);
   EXPECT_NE(r->error.find("killed"), std::string::npos) << r->error;
   EXPECT_TRUE(link_.uploads().empty());
+}
+
+TEST_F(WorkLoopTest, StopIsNotHeldUpByALongPollForWork) {
+  options_.poll_wait = std::chrono::minutes(10);  // a server that holds the poll this long
+  start();
+  ASSERT_TRUE(wait_for([&] { return link_.work_requests() >= 1; }));
+  const auto begin = std::chrono::steady_clock::now();
+  loop_->stop();
+  // Loose bound: the grace (1 s), far below the ten-minute poll.
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 30s);
+  EXPECT_EQ(loop_->status().state, "stopped");
 }
 
 TEST_F(WorkLoopTest, StopAbandonsARunningUnitWithinTheGracePeriod) {

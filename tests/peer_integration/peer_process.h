@@ -35,13 +35,20 @@ class PeerProcess {
   // Starts the peer again on the same state dir (after kill()).
   void start() {
     if (pid_ > 0) throw std::logic_error("peer already running");
-    std::vector<std::string> args = {P2C2R_BINARY,       "peer",
-                                     "--server",         config_.server_url,
-                                     "--pin",            config_.pin,
-                                     "--state-dir",      config_.state_dir,
-                                     "--benchmark-file", config_.benchmark_file,
-                                     "--name",           config_.name,
-                                     "--poll-wait-ms",   "500"};
+    std::vector<std::string> args = {P2C2R_BINARY,
+                                     "peer",
+                                     "--server",
+                                     config_.server_url,
+                                     "--pin",
+                                     config_.pin,
+                                     "--state-dir",
+                                     config_.state_dir,
+                                     "--benchmark-file",
+                                     config_.benchmark_file,
+                                     "--name",
+                                     config_.name,
+                                     "--poll-wait-ms",
+                                     "500"};
     const std::string log = log_path();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork");

@@ -33,7 +33,9 @@ const kernels::Registry& registry() {
   return r;
 }
 
-ByteView bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+ByteView bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 // Polls until `done` holds, bounded; no sleeps as synchronisation.
 bool wait_for(const std::function<bool()>& done, std::chrono::seconds bound) {
@@ -65,8 +67,8 @@ class PeerIntegrationTest : public ::testing::Test {
   const std::string& benchmark_file() {
     if (benchmark_.empty()) {
       benchmark_ = dir_.file("bench.json");
-      const auto r = testing::run_command(testing::p2c2r_command() + " bench host --json > " + benchmark_ +
-                                          " 2>" + dir_.file("bench.log"));
+      const auto r = testing::run_command(testing::p2c2r_command() + " bench host --json > " +
+                                          benchmark_ + " 2>" + dir_.file("bench.log"));
       EXPECT_EQ(r.exit_code, 0) << "p2c2r bench host failed";
     }
     return benchmark_;
@@ -77,8 +79,9 @@ class PeerIntegrationTest : public ::testing::Test {
         PeerConfig{server_.url(), pin_, dir_.file(name), benchmark_file(), name});
   }
 
-  wire::WorkloadStatus submit(const std::string& kernel, const wire::ParamMap& params, uint64_t seed,
-                              uint32_t units, uint32_t quorum, int64_t deadline_ms = 600000) {
+  wire::WorkloadStatus submit(const std::string& kernel, const wire::ParamMap& params,
+                              uint64_t seed, uint32_t units, uint32_t quorum,
+                              int64_t deadline_ms = 600000) {
     wire::WorkloadSpec spec;
     spec.kind = "raw";
     spec.name = kernel;
@@ -86,7 +89,8 @@ class PeerIntegrationTest : public ::testing::Test {
     spec.replication.min_quorum = quorum;
     spec.replication.target_nresults = quorum;
     spec.raw = wire::RawSpec{kernel, params, seed, units, {}};
-    auto body = http::ok_body(admin_.request("POST", "/v1/workloads", bytes(wire::serialize(spec))));
+    auto body =
+        http::ok_body(admin_.request("POST", "/v1/workloads", bytes(wire::serialize(spec))));
     EXPECT_TRUE(body.ok()) << body.status().to_string();
     return body.ok() ? wire::parse<wire::WorkloadStatus>(*body).value() : wire::WorkloadStatus{};
   }
@@ -116,14 +120,17 @@ class PeerIntegrationTest : public ::testing::Test {
     EXPECT_TRUE(body.ok()) << body.status().to_string();
     std::vector<wire::HostInfo> list;
     if (!body.ok()) return list;
-    for (const auto& h : Json::parse(*body)) list.push_back(wire::from_json<wire::HostInfo>(h).value());
+    for (const auto& h : Json::parse(*body))
+      list.push_back(wire::from_json<wire::HostInfo>(h).value());
     return list;
   }
 
   std::string diagnostics(const std::vector<PeerProcess*>& peers) {
     std::string s = "server:\n" + server_.output();
-    for (auto* p : peers) s += "\n" + p->state_dir() + ":\n" + p->log() + "status " + p->status().dump() + "\n";
-    if (auto list = admin_.request("GET", "/v1/workloads"); list.ok()) s += "workloads " + list->body + "\n";
+    for (auto* p : peers)
+      s += "\n" + p->state_dir() + ":\n" + p->log() + "status " + p->status().dump() + "\n";
+    if (auto list = admin_.request("GET", "/v1/workloads"); list.ok())
+      s += "workloads " + list->body + "\n";
     return s;
   }
 
@@ -212,7 +219,8 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   EXPECT_EQ(done.units.failed, 0u);
   ASSERT_EQ(done.outputs.size(), kUnits);
   for (uint32_t i = 0; i < kUnits; ++i)
-    EXPECT_EQ(done.outputs[i], digest_of(reference_output("physics", params, 500 + i)).hex()) << "unit " << i;
+    EXPECT_EQ(done.outputs[i], digest_of(reference_output("physics", params, 500 + i)).hex())
+        << "unit " << i;
   EXPECT_TRUE(wait_for([&] { return fs::is_empty(a->state_dir() + "/journal"); }, 30s));
   // Quorum 1: each unit was accepted from exactly one replica, so a result
   // reported twice would count twice here. The killed replica is at most
@@ -256,7 +264,8 @@ TEST_F(PeerIntegrationTest, PeerStatusShowsWhatTheRunningPeerIsDoing) {
       },
       60s))
       << diagnostics({a.get()});
-  const std::string status = testing::p2c2r_command() + " peer status --state-dir " + a->state_dir();
+  const std::string status =
+      testing::p2c2r_command() + " peer status --state-dir " + a->state_dir();
   const auto text = testing::run_command(status);
   EXPECT_EQ(text.exit_code, 0) << text.out;
   EXPECT_NE(text.out.find("server       " + server_.url()), std::string::npos) << text.out;
@@ -271,7 +280,8 @@ TEST_F(PeerIntegrationTest, PeerStatusShowsWhatTheRunningPeerIsDoing) {
   EXPECT_NE(j.value("host_id", 0), 0);
   EXPECT_EQ(j.value("units_done", -1), 0);
   EXPECT_EQ(j.value("reports_pending", -1), 0);
-  EXPECT_TRUE(j.value("state", "").rfind("waiting for work", 0) == 0 || j.value("state", "") == "starting")
+  EXPECT_TRUE(j.value("state", "").rfind("waiting for work", 0) == 0 ||
+              j.value("state", "") == "starting")
       << j.dump();
 
   // After SIGTERM the peer stops cleanly and status says so.
