@@ -73,6 +73,10 @@ void WorkLoop::stop() {
   wake_.notify_all();
   // Units still running after the grace period are abandoned: killing the
   // executor makes Supervisor::run return, and the slot journals an error.
+  // The kill is repeated while a slot is still busy: an executor that was
+  // still being spawned at the first kill would otherwise run its unit to the
+  // end. A slot stuck elsewhere (a network call) is waited for no more than
+  // a second grace period before the join.
   const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   for (;;) {
     bool busy;
@@ -80,11 +84,14 @@ void WorkLoop::stop() {
       std::lock_guard lock(mutex_);
       busy = !status_.running.empty();
     }
-    if (!busy || std::chrono::steady_clock::now() >= deadline) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (!busy || now >= deadline + options_.shutdown_grace) break;
+    if (now >= deadline) {
+      for (auto& s : supervisors_) {
+        if (const pid_t pid = s->executor_pid(); pid > 0) ::kill(pid, SIGKILL);
+      }
+    }
     std::this_thread::sleep_for(20ms);
-  }
-  for (auto& s : supervisors_) {
-    if (const pid_t pid = s->executor_pid(); pid > 0) ::kill(pid, SIGKILL);
   }
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -125,7 +132,9 @@ void WorkLoop::slot_main(size_t slot) {
       pause(5s);
       continue;
     }
-    auto assignment = link_.request_work(options_.poll_wait);
+    // A long poll cannot be interrupted, so it never outlasts the shutdown
+    // grace: stop() is not held up by an idle slot waiting for work.
+    auto assignment = link_.request_work(std::min(options_.poll_wait, options_.shutdown_grace));
     if (!assignment.ok()) {
       {
         std::lock_guard lock(mutex_);
@@ -164,6 +173,10 @@ Status WorkLoop::check_manifest(const wire::Assignment& a, const kernels::Kernel
     return failed_precondition("kernel " + a.manifest.kernel + " v" + std::to_string(a.manifest.kernel_version) +
                                " requested; this peer has v" + std::to_string((*k)->version()));
   }
+  // Out-of-range parameters are refused here, before an executor is started
+  // for a unit that could never run.
+  auto params = (*k)->resolve_params(a.manifest.seed, a.manifest.params);
+  if (!params.ok()) return params.status();
   *kernel = *k;
   return Status::Ok();
 }
@@ -212,6 +225,17 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
     std::lock_guard lock(mutex_);
     ++status_.units_refused;
   } else {
+    {
+      std::lock_guard lock(mutex_);
+      in_flight_.insert(a.replica_id);  // before the marker exists, so no flush sends it
+    }
+    JournalEntry marker = entry;
+    marker.ok = false;
+    marker.error = "the peer was killed or crashed while running this unit";
+    if (const Status s = journal_.put(marker); !s.ok()) {
+      std::lock_guard lock(mutex_);
+      status_.last_error = "journal: " + s.message();
+    }
     sandbox::Unit unit;
     unit.kernel = a.manifest.kernel;
     unit.version = a.manifest.kernel_version;
@@ -222,7 +246,10 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
     const auto left = std::chrono::milliseconds(a.report_by_ms - now_ms());
     unit.deadline = std::clamp(left, std::chrono::milliseconds(1000), options_.max_unit_time);
     const auto start = std::chrono::steady_clock::now();
-    auto outcome = supervisors_[slot]->run(unit);
+    // A unit assigned as the peer stops is not started: it could not finish
+    // within the grace period, and the error report gets it reissued at once.
+    auto outcome = stopping_ ? Result<sandbox::UnitOutcome>(unavailable("stopping"))
+                             : supervisors_[slot]->run(unit);
     entry.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (outcome.ok()) {
       entry.output = std::move(outcome->output);
@@ -253,7 +280,13 @@ void WorkLoop::finish(JournalEntry entry) {
     status_.last_error = "journal: " + journaled.message();
   }
   std::lock_guard flush(flush_mutex_);
-  if (deliver(entry).ok() && journaled.ok()) (void)journal_.remove(entry.replica_id);
+  {
+    std::lock_guard lock(mutex_);
+    in_flight_.erase(entry.replica_id);  // the journal now holds the result, not the marker
+  }
+  // Removed once delivered even if the put failed: what is left is then the
+  // stale marker, which must not be sent after the real result.
+  if (deliver(entry).ok()) (void)journal_.remove(entry.replica_id);
 }
 
 Status WorkLoop::deliver(const JournalEntry& entry) {
@@ -283,6 +316,10 @@ size_t WorkLoop::flush_journal() {
   std::vector<std::string> problems;
   size_t pending = 0;
   for (const auto& entry : journal_.entries(&problems)) {
+    {
+      std::lock_guard lock(mutex_);
+      if (in_flight_.count(entry.replica_id)) continue;
+    }
     const Status s = deliver(entry);
     if (s.ok()) {
       (void)journal_.remove(entry.replica_id);

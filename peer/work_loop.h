@@ -10,6 +10,11 @@
 //   when the server acknowledged it, so a crash or a network outage loses
 //   nothing (the journal is flushed at start and retried with backoff);
 // - network errors back off exponentially with jitter;
+// - a unit is journaled as an error ("killed while running") before it starts
+//   and that entry is replaced by its result when it finishes, so a peer
+//   killed mid-unit (SIGKILL, crash, power loss) reports the lost replica at
+//   its next start and the server reissues it at once rather than waiting
+//   for the replica's report_by time;
 // - stop() makes every slot finish or abandon its unit within the shutdown
 //   grace period; an abandoned unit is journaled as an error so the server can
 //   reissue it at once instead of waiting for its deadline.
@@ -21,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,7 +44,7 @@ namespace p2c2r::peer {
 struct WorkLoopOptions {
   unsigned slots = 1;  // units in flight at once, one sandboxed executor each
   Availability availability;
-  std::chrono::milliseconds poll_wait{10000};
+  std::chrono::milliseconds poll_wait{10000};  // capped at shutdown_grace
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{30000};
   std::chrono::milliseconds max_unit_time{std::chrono::minutes(10)};
@@ -102,6 +108,9 @@ class WorkLoop {
   mutable std::mutex mutex_;  // guards status_, the cache, journal flushing
   std::condition_variable wake_;
   std::mutex flush_mutex_;    // one journal flush at a time
+  // Replicas running now: their journal entries are the "killed while
+  // running" markers, which only a later start may send. Guarded by mutex_.
+  std::set<uint64_t> in_flight_;
   PeerStatus status_;
 };
 
