@@ -23,6 +23,7 @@ struct PeerConfig {
   std::string state_dir;
   std::string benchmark_file;
   std::string name = "peer";
+  std::vector<std::string> extra;  // more flags, e.g. --test-corrupt-outputs
 };
 
 class PeerProcess {
@@ -49,6 +50,7 @@ class PeerProcess {
                                      config_.name,
                                      "--poll-wait-ms",
                                      "500"};
+    args.insert(args.end(), config_.extra.begin(), config_.extra.end());
     const std::string log = log_path();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork");

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/wire.h"
@@ -190,7 +191,6 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   ASSERT_FALSE(pin_.empty()) << server_.output();
   // A unit in flight shows in status.json (rewritten every second) and, from
   // the moment it starts, as its "killed while running" journal entry.
-  // (peak is a benchmark kernel that peers do not offer for work.)
   wire::ParamMap params = registry().find("physics").value()->small_params();
   params["steps"] = 1024;
   constexpr uint32_t kUnits = 3;
@@ -233,25 +233,79 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   }
   EXPECT_EQ(valid, kUnits);
   EXPECT_LE(errors, 1u);
-  // The per-unit report, where this server has it: one report per replica.
-  auto report = admin_.request("GET", "/v1/reports/units/" + std::to_string(w.id));
-  ASSERT_TRUE(report.ok());
-  if (report->status == 200) {
-    const Json j = Json::parse(report->body, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << report->body;
-    std::set<uint64_t> replicas;
-    std::function<void(const Json&)> collect = [&](const Json& x) {
-      if (x.is_object()) {
-        if (x.contains("replica_id") && x["replica_id"].is_number_unsigned()) {
-          EXPECT_TRUE(replicas.insert(x["replica_id"].get<uint64_t>()).second) << x.dump();
-        }
-        for (const auto& [key, v] : x.items()) collect(v);
-      } else if (x.is_array()) {
-        for (const auto& v : x) collect(v);
-      }
-    };
-    collect(j);
+  // The validator's view: every unit has exactly one valid replica, and no
+  // replica was reported twice.
+  auto report = http::ok_body(admin_.request("GET", "/v1/reports/workloads/" + std::to_string(w.id)));
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  auto wr = wire::parse<wire::WorkloadReport>(*report);
+  ASSERT_TRUE(wr.ok()) << wr.status().to_string();
+  ASSERT_EQ(wr->units.size(), kUnits);
+  std::set<uint64_t> replica_ids;
+  for (const auto& line : wr->units) {
+    EXPECT_EQ(line.valid, 1u) << "unit " << line.id;
+    auto unit = http::ok_body(admin_.request("GET", "/v1/reports/units/" + std::to_string(line.id)));
+    ASSERT_TRUE(unit.ok()) << unit.status().to_string();
+    auto ur = wire::parse<wire::UnitReport>(*unit);
+    ASSERT_TRUE(ur.ok()) << ur.status().to_string();
+    for (const auto& r : ur->replicas) EXPECT_TRUE(replica_ids.insert(r.id).second) << "replica " << r.id;
   }
+}
+
+// The validator end to end: three real peers, one of which corrupts every
+// output (a test-only flag). Every accepted result is still the CPU
+// reference, the liar ends up quarantined, and `p2c2r report hosts` says so.
+TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
+  ASSERT_FALSE(pin_.empty()) << server_.output();
+  auto a = start_peer("honest-a");
+  auto b = start_peer("honest-b");
+  auto liar = std::make_unique<PeerProcess>(PeerConfig{server_.url(), pin_, dir_.file("liar"),
+                                                       benchmark_file(), "liar", {"--test-corrupt-outputs"}});
+  const wire::ParamMap params = registry().find("raytrace").value()->small_params();
+  constexpr uint32_t kUnits = 16;
+  // Batches until the liar has been judged often enough to be quarantined
+  // (how many units it gets depends on timing; every batch must be right).
+  const auto liar_quarantined = [&] {
+    for (const auto& h : hosts())
+      if (h.name == "liar") return h.standing == "quarantined";
+    return false;
+  };
+  for (uint64_t batch = 0; batch < 4 && !liar_quarantined(); ++batch) {
+    const uint64_t seed = 900 + 100 * batch;
+    const auto w = submit("raytrace", params, seed, kUnits, 2);
+    ASSERT_TRUE(wait_for([&] { return finished({w.id}); }, 180s))
+        << diagnostics({a.get(), b.get(), liar.get()});
+    const auto done = workload(w.id);
+    ASSERT_EQ(done.state, "done") << done.reason;
+    ASSERT_EQ(done.outputs.size(), kUnits);
+    for (uint32_t i = 0; i < kUnits; ++i)
+      EXPECT_EQ(done.outputs[i], digest_of(reference_output("raytrace", params, seed + i)).hex())
+          << "unit " << i;
+  }
+
+  uint64_t liar_id = 0;
+  for (const auto& h : hosts()) {
+    if (h.name == "liar") {
+      liar_id = h.id;
+      EXPECT_EQ(h.valid_results, 0u);
+      EXPECT_GE(h.invalid_results, 1u);
+      EXPECT_EQ(h.credit, 0.0);
+      EXPECT_EQ(h.standing, "quarantined") << h.quarantine_reason;
+    } else {
+      EXPECT_EQ(h.invalid_results, 0u) << h.name;
+      EXPECT_NE(h.standing, "quarantined") << h.name;
+    }
+  }
+  ASSERT_NE(liar_id, 0u);
+  const auto table = testing::run_command(testing::p2c2r_command() + " report hosts --server " + server_.url() +
+                                          " --ca " + server_.cert() + " --token " + server_.token());
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  const auto line_at = table.out.find(std::to_string(liar_id) + " ");
+  ASSERT_NE(line_at, std::string::npos) << table.out;
+  bool found = false;
+  std::istringstream lines(table.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" liar ") != std::string::npos) found = line.find("quarantined") != std::string::npos;
+  EXPECT_TRUE(found) << table.out;
 }
 
 TEST_F(PeerIntegrationTest, PeerStatusShowsWhatTheRunningPeerIsDoing) {
