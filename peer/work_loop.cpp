@@ -193,7 +193,19 @@ Result<std::vector<Bytes>> WorkLoop::fetch_inputs(const wire::Manifest& m) {
         continue;
       }
     }
-    P2C2R_ASSIGN_OR_RETURN(Bytes blob, link_.fetch_blob(digest));
+    // A network hiccup is not the unit's fault: retry with backoff (a few
+    // times, while not stopping) before giving the unit back as an error.
+    auto fetched = link_.fetch_blob(digest);
+    auto backoff = options_.backoff_min;
+    for (int attempt = 0; attempt < 4 && !fetched.ok() &&
+                          (fetched.status().code() == Code::kUnavailable ||
+                           fetched.status().code() == Code::kDeadlineExceeded);
+         ++attempt) {
+      if (!pause(next_backoff(backoff))) break;
+      fetched = link_.fetch_blob(digest);
+    }
+    if (!fetched.ok()) return fetched.status();
+    Bytes blob = std::move(fetched.value());
     if (digest_of(blob) != digest) {
       return invalid_argument("input blob " + hex + " from the server does not match its digest");
     }

@@ -62,6 +62,10 @@ class ScriptedLink : public ServerLink {
   Result<Bytes> fetch_blob(const Digest& digest) override {
     std::lock_guard lock(mutex_);
     if (down_) return unavailable("scripted outage");
+    if (blob_failures_ > 0) {
+      --blob_failures_;
+      return unavailable("scripted hiccup");
+    }
     auto it = blobs_.find(digest.hex());
     if (it == blobs_.end()) return not_found("no blob " + digest.hex());
     return it->second;
@@ -101,6 +105,11 @@ class ScriptedLink : public ServerLink {
   void go_down_after_next_assignment() {
     std::lock_guard lock(mutex_);
     go_down_after_next_assignment_ = true;
+  }
+  // The next `n` blob fetches fail as a network error would.
+  void fail_blob_fetches(int n) {
+    std::lock_guard lock(mutex_);
+    blob_failures_ = n;
   }
   // The next `n` work requests get an answer that does not parse.
   void answer_garbage(int n) {
@@ -143,6 +152,7 @@ class ScriptedLink : public ServerLink {
   bool down_ = false;
   bool go_down_after_next_assignment_ = false;
   int garbage_answers_ = 0;
+  int blob_failures_ = 0;
   int work_requests_ = 0;
   int report_attempts_ = 0;
   int calls_while_down_ = 0;
@@ -294,6 +304,19 @@ TEST_F(WorkLoopTest, RefusesInputBlobWhoseDigestDoesNotMatch) {
   lie[lie.size() / 2] ^= 0x01;
   link_.serve_blob(u.manifest.inputs[0], lie);
   expect_refused_then_good(signed_assignment(1, u.manifest), "does not match its digest");
+}
+
+TEST_F(WorkLoopTest, NetworkHiccupWhileFetchingInputsIsRetriedNotHeldAgainstTheUnit) {
+  const ReferenceUnit u = reference_unit("raytrace", 6);
+  serve_inputs(u);
+  link_.fail_blob_fetches(2);
+  link_.assign(signed_assignment(1, u.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return reported(1); })) << loop_->status().last_error;
+  const wire::Report r = *report_of(1);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.digest, digest_of(u.reference).hex());
+  EXPECT_EQ(loop_->status().units_refused, 0u);
 }
 
 TEST_F(WorkLoopTest, RefusesOutOfRangeParams) {
