@@ -27,8 +27,10 @@ using Json = nlohmann::json;
 std::string default_state_dir() {
   // systemd's StateDirectory= sets this (docs/systemd/p2c2r-peer.service).
   if (const char* s = std::getenv("STATE_DIRECTORY"); s && *s) return s;
-  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::string(xdg) + "/p2c2r/peer";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/state/p2c2r/peer";
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/p2c2r/peer";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/state/p2c2r/peer";
   return "p2c2r-peer";
 }
 
@@ -37,9 +39,12 @@ void log(const std::string& line) {
   std::cerr << "p2c2r peer: " << line << std::endl;
 }
 
-ByteView text_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+ByteView text_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
-Result<runtime::HostBenchmark> load_benchmark(const std::string& path, const runtime::DeviceInfo& device) {
+Result<runtime::HostBenchmark> load_benchmark(const std::string& path,
+                                              const runtime::DeviceInfo& device) {
   auto bytes = peer::read_file(path);
   if (!bytes.ok()) return bytes.status();
   auto json = Json::parse(bytes.value().begin(), bytes.value().end(), nullptr, false);
@@ -47,8 +52,8 @@ Result<runtime::HostBenchmark> load_benchmark(const std::string& path, const run
   try {
     auto b = json.get<runtime::HostBenchmark>();
     if (!b.describes(device))
-      return failed_precondition(path + " was measured on " + b.device_name + " (driver " + b.driver_version +
-                                 "), not on this device");
+      return failed_precondition(path + " was measured on " + b.device_name + " (driver " +
+                                 b.driver_version + "), not on this device");
     return b;
   } catch (const std::exception& e) {
     return invalid_argument(path + " is not a host benchmark: " + e.what());
@@ -57,27 +62,30 @@ Result<runtime::HostBenchmark> load_benchmark(const std::string& path, const run
 
 // The benchmark this host registers with: the saved one while it still
 // describes the device and driver, else a given file, else a fresh one.
-Result<runtime::HostBenchmark> host_benchmark(const std::string& state_dir, const std::string& given,
-                                              bool rerun, const DeviceFlags& flags,
+Result<runtime::HostBenchmark> host_benchmark(const std::string& state_dir,
+                                              const std::string& given, bool rerun,
+                                              const DeviceFlags& flags,
                                               const kernels::Registry& registry) {
-  P2C2R_ASSIGN_OR_RETURN(auto device,
-                         runtime::open_device(flags.device, flags.instance_options(), flags.device_options()));
+  P2C2R_ASSIGN_OR_RETURN(auto device, runtime::open_device(flags.device, flags.instance_options(),
+                                                           flags.device_options()));
   const std::string saved = state_dir + "/benchmark.json";
   if (!rerun) {
-    if (auto b = load_benchmark(saved, device->info()); b.ok()) return b;
-    else if (b.status().code() != Code::kNotFound) log("measuring again: " + b.status().message());
+    if (auto b = load_benchmark(saved, device->info()); b.ok())
+      return b;
+    else if (b.status().code() != Code::kNotFound)
+      log("measuring again: " + b.status().message());
   }
   runtime::HostBenchmark bench;
   if (!given.empty()) {
     P2C2R_ASSIGN_OR_RETURN(bench, load_benchmark(given, device->info()));
     log("using the benchmark in " + given);
   } else {
-    log("benchmarking " + device->info().name + " with the real kernels (once per device and driver)");
-    auto measured = runtime::benchmark_host(*device, registry,
-                                            [](size_t step, size_t steps, const std::string& what) {
-                                              log("benchmark " + std::to_string(step + 1) + "/" +
-                                                  std::to_string(steps) + ": " + what);
-                                            });
+    log("benchmarking " + device->info().name +
+        " with the real kernels (once per device and driver)");
+    auto measured = runtime::benchmark_host(
+        *device, registry, [](size_t step, size_t steps, const std::string& what) {
+          log("benchmark " + std::to_string(step + 1) + "/" + std::to_string(steps) + ": " + what);
+        });
     if (!measured.ok()) return measured.status().with_context("benchmark");
     bench = std::move(measured.value());
   }
@@ -117,33 +125,38 @@ int run_peer(const Args& args) {
       "trust the server through this CA bundle instead of pinning its key on first use")(
       "pin", po::value(&join.pin)->value_name("sha256//BASE64"),
       "expect exactly this server public key (as printed by 'p2c2r server' at start)")(
-      "name", po::value(&join.name)->value_name("NAME"), "name shown in host lists (default: host name)")(
+      "name", po::value(&join.name)->value_name("NAME"),
+      "name shown in host lists (default: host name)")(
       "slots", po::value(&loop.slots)->default_value(1)->value_name("N"),
       "work units in flight at once, each in its own sandboxed executor")(
       "only-when-idle", po::bool_switch(&loop.availability.only_when_idle),
       "take work only while the rest of the machine is idle")(
       "window", po::value(&window)->value_name("HH:MM-HH:MM"),
       "take work only in this daily local time window (may wrap midnight)")(
-      "max-cache-mb", po::value(&cache_mb)->default_value(cache_mb), "bound of the input blob cache")(
-      "poll-wait-ms", po::value(&poll_ms)->default_value(poll_ms), "long-poll bound when asking for work")(
-      "unit-timeout", po::value(&unit_timeout_s)->default_value(unit_timeout_s)->value_name("SECONDS"),
-      "kill a unit's executor after this long")(
-      "rebenchmark", po::bool_switch(&rebenchmark), "measure the device again even if nothing changed")(
+      "max-cache-mb", po::value(&cache_mb)->default_value(cache_mb),
+      "bound of the input blob cache")("poll-wait-ms", po::value(&poll_ms)->default_value(poll_ms),
+                                       "long-poll bound when asking for work")(
+      "unit-timeout",
+      po::value(&unit_timeout_s)->default_value(unit_timeout_s)->value_name("SECONDS"),
+      "kill a unit's executor after this long")("rebenchmark", po::bool_switch(&rebenchmark),
+                                                "measure the device again even if nothing changed")(
       "benchmark-file", po::value(&benchmark_file)->value_name("JSON"),
-      "register with this benchmark ('p2c2r bench host --json' on this device) instead of measuring")(
+      "register with this benchmark ('p2c2r bench host --json' on this device) instead of "
+      "measuring")(
       "test-corrupt-outputs", po::bool_switch(&loop.corrupt_outputs),
       "TESTS ONLY: flip a byte of every output, to prove the validator catches a lying host");
   device.add_to(options);
   po::variables_map vm;
-  if (auto code = parse("peer", "--server URL [--state-dir DIR] [options]   |   p2c2r peer status", args,
-                        options, vm))
+  if (auto code = parse("peer", "--server URL [--state-dir DIR] [options]   |   p2c2r peer status",
+                        args, options, vm))
     return *code;
   if (!window.empty()) {
     auto w = peer::parse_window(window);
     if (!w.ok()) return fail("peer", w.status().with_context("--window"));
     loop.availability.window = w.value();
   }
-  if (loop.slots < 1 || loop.slots > 64) return fail("peer", invalid_argument("--slots must be 1..64"));
+  if (loop.slots < 1 || loop.slots > 64)
+    return fail("peer", invalid_argument("--slots must be 1..64"));
   join.log = log;
 
   // SIGTERM/SIGINT are taken by sigtimedwait below, in this thread only.
@@ -159,12 +172,13 @@ int run_peer(const Args& args) {
   auto bench = host_benchmark(join.state_dir, benchmark_file, rebenchmark, device, registry);
   if (!bench.ok()) return fail("peer", bench.status());
   if (!bench.value().all_match())
-    log("warning: some kernels did not match their CPU reference on this device; they are not offered");
+    log("warning: some kernels did not match their CPU reference on this device; they are not "
+        "offered");
   // An unreachable server is waited for (with backoff), not a reason to
   // exit: a volunteer's machine often boots before its network.
   auto joined = peer::join(join, bench.value());
   for (int delay_s = 1; !joined.ok() && (joined.status().code() == Code::kUnavailable ||
-                                          joined.status().code() == Code::kDeadlineExceeded);
+                                         joined.status().code() == Code::kDeadlineExceeded);
        delay_s = std::min(delay_s * 2, 60)) {
     log(joined.status().message() + "; retrying in " + std::to_string(delay_s) + " s");
     timespec wait{delay_s, 0};
@@ -173,7 +187,8 @@ int run_peer(const Args& args) {
     joined = peer::join(join, bench.value());
   }
   if (!joined.ok()) return fail("peer", joined.status());
-  log("joined " + joined.value().server.url + " as host " + std::to_string(joined.value().server.host_id));
+  log("joined " + joined.value().server.url + " as host " +
+      std::to_string(joined.value().server.host_id));
 
   auto journal = peer::Journal::open(join.state_dir + "/journal");
   if (!journal.ok()) return fail("peer", journal.status());
@@ -185,7 +200,8 @@ int run_peer(const Args& args) {
   loop.sandbox.binary = fs::read_symlink("/proc/self/exe").string();
   loop.sandbox.device = device.device;
   peer::HttpLink link(joined.value().client, joined.value().key, joined.value().server.host_id);
-  peer::WorkLoop work(link, joined.value().server_key, registry, journal.value(), cache.value(), loop);
+  peer::WorkLoop work(link, joined.value().server_key, registry, journal.value(), cache.value(),
+                      loop);
   work.start();
   log("working with " + std::to_string(loop.slots) + " slot(s); SIGTERM stops");
 
@@ -217,8 +233,8 @@ int run_peer(const Args& args) {
   s["host_id"] = joined.value().server.host_id;
   s["server_view"] = server_view;
   (void)peer::write_file_durably(status_path, text_bytes(s.dump(2) + "\n"));
-  log("stopped: " + std::to_string(end.units_done) + " units done, " + std::to_string(end.reports_pending) +
-      " result(s) journaled for the next start");
+  log("stopped: " + std::to_string(end.units_done) + " units done, " +
+      std::to_string(end.reports_pending) + " result(s) journaled for the next start");
   return 0;
 }
 
@@ -226,15 +242,19 @@ int peer_status(const Args& args) {
   po::options_description options("peer status options");
   std::string state_dir = default_state_dir();
   bool json = false;
-  options.add_options()("state-dir", po::value(&state_dir)->default_value(state_dir)->value_name("DIR"),
+  options.add_options()("state-dir",
+                        po::value(&state_dir)->default_value(state_dir)->value_name("DIR"),
                         "the peer's state dir")("json", po::bool_switch(&json), "print JSON");
   po::variables_map vm;
-  if (auto code = parse("peer status", "[--state-dir DIR] [--json]", args, options, vm)) return *code;
+  if (auto code = parse("peer status", "[--state-dir DIR] [--json]", args, options, vm))
+    return *code;
   auto bytes = peer::read_file(state_dir + "/status.json");
   if (!bytes.ok())
-    return fail("peer status", not_found("no peer has run with state dir " + state_dir + " (no status.json)"));
+    return fail("peer status",
+                not_found("no peer has run with state dir " + state_dir + " (no status.json)"));
   auto s = Json::parse(bytes.value().begin(), bytes.value().end(), nullptr, false);
-  if (!s.is_object()) return fail("peer status", invalid_argument(state_dir + "/status.json is damaged"));
+  if (!s.is_object())
+    return fail("peer status", invalid_argument(state_dir + "/status.json is damaged"));
   const int pid = s.value("pid", 0);
   const bool alive = pid > 0 && ::kill(pid, 0) == 0 && s.value("state", "") != "stopped";
   const int64_t age = std::time(nullptr) - s.value("updated_unix", int64_t{0});
@@ -244,18 +264,23 @@ int peer_status(const Args& args) {
     return 0;
   }
   std::cout << "state        " << s.value("state", "") << (alive ? "" : "") << "\n"
-            << "server       " << s.value("server", "") << " (host " << s.value("host_id", 0) << ")\n"
+            << "server       " << s.value("server", "") << " (host " << s.value("host_id", 0)
+            << ")\n"
             << "updated      " << age << " s ago\n"
-            << "units        " << s.value("units_done", 0) << " done, " << s.value("units_failed", 0)
-            << " failed, " << s.value("units_refused", 0) << " refused\n"
+            << "units        " << s.value("units_done", 0) << " done, "
+            << s.value("units_failed", 0) << " failed, " << s.value("units_refused", 0)
+            << " refused\n"
             << "to report    " << s.value("reports_pending", 0) << "\n";
-  for (const auto& r : s.value("running", Json::array())) std::cout << "running      " << r.get<std::string>() << "\n";
-  if (!s.value("last_error", std::string()).empty()) std::cout << "last error   " << s["last_error"].get<std::string>() << "\n";
+  for (const auto& r : s.value("running", Json::array()))
+    std::cout << "running      " << r.get<std::string>() << "\n";
+  if (!s.value("last_error", std::string()).empty())
+    std::cout << "last error   " << s["last_error"].get<std::string>() << "\n";
   const Json view = s.value("server_view", Json());
   if (view.is_object()) {
-    std::cout << "server view  " << view.value("valid_results", 0) << " valid, " << view.value("invalid_results", 0)
-              << " invalid, " << view.value("error_results", 0) << " errors, credit " << view.value("credit", 0.0)
-              << " (pending " << view.value("credit_pending", 0.0) << ")\n"
+    std::cout << "server view  " << view.value("valid_results", 0) << " valid, "
+              << view.value("invalid_results", 0) << " invalid, " << view.value("error_results", 0)
+              << " errors, credit " << view.value("credit", 0.0) << " (pending "
+              << view.value("credit_pending", 0.0) << ")\n"
               << "standing     " << view.value("standing", std::string("?"));
     if (!view.value("quarantine_reason", std::string()).empty())
       std::cout << ": " << view["quarantine_reason"].get<std::string>();

@@ -127,11 +127,23 @@ std::string scalar_text(const Json& v) {
 // quarantine, as the server adds them) becomes a column of its own, so the
 // table follows the server without a CLI change.
 Status print_hosts(const Json& list) {
-  static const std::set<std::string> kShown = {
-      "id",           "name",          "public_key",      "device",        "registered_ms",
-      "last_seen_ms", "valid_results", "invalid_results", "error_results", "credit",
-      "timeout_results", "consecutive_valid", "error_rate", "standing", "quarantine_reason",
-      "credit_pending", "credit_revoked"};
+  static const std::set<std::string> kShown = {"id",
+                                               "name",
+                                               "public_key",
+                                               "device",
+                                               "registered_ms",
+                                               "last_seen_ms",
+                                               "valid_results",
+                                               "invalid_results",
+                                               "error_results",
+                                               "credit",
+                                               "timeout_results",
+                                               "consecutive_valid",
+                                               "error_rate",
+                                               "standing",
+                                               "quarantine_reason",
+                                               "credit_pending",
+                                               "credit_revoked"};
   std::vector<std::string> extra;
   for (const auto& j : list)
     if (j.is_object() && j.contains("host") && j["host"].is_object())
@@ -139,8 +151,8 @@ Status print_hosts(const Json& list) {
         if (!kShown.count(key) && value.is_primitive() &&
             std::find(extra.begin(), extra.end(), key) == extra.end())
           extra.push_back(key);
-  std::vector<std::string> header = {"ID",      "NAME",   "DEVICE",   "STANDING", "VALID",
-                                     "INVALID", "ERRORS", "TIMEOUTS", "RUNNING",  "IN A ROW",
+  std::vector<std::string> header = {"ID",       "NAME",   "DEVICE",   "STANDING", "VALID",
+                                     "INVALID",  "ERRORS", "TIMEOUTS", "RUNNING",  "IN A ROW",
                                      "ERR RATE", "CREDIT", "PENDING",  "REVOKED"};
   for (const auto& key : extra) {
     std::string h = key;

@@ -243,7 +243,8 @@ int hosts_command(const Args& args) {
   auto client = server.client();
   if (!client.ok()) return fail("hosts", client.status());
   if (vm.count("clear")) {
-    auto cleared = http::ok_body(client->request("POST", "/v1/hosts/" + std::to_string(clear) + "/clear"));
+    auto cleared =
+        http::ok_body(client->request("POST", "/v1/hosts/" + std::to_string(clear) + "/clear"));
     if (!cleared.ok()) return fail("hosts", cleared.status());
     std::cout << "host " << clear << " released from quarantine\n";
     return 0;
@@ -265,8 +266,8 @@ int hosts_command(const Args& args) {
     if (!h.ok()) return fail("hosts", h.status());
     std::cout << std::setw(6) << h->id << std::setw(20) << h->name.substr(0, 19) << std::setw(28)
               << h->device.name.substr(0, 27) << std::setw(8) << h->valid_results << std::setw(9)
-              << h->invalid_results << std::setw(8) << h->error_results << std::setw(13) << h->standing
-              << h->credit << "\n";
+              << h->invalid_results << std::setw(8) << h->error_results << std::setw(13)
+              << h->standing << h->credit << "\n";
   }
   return 0;
 }

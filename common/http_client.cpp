@@ -49,9 +49,10 @@ Status transport_error(CURLcode code, const char* detail, std::string_view url) 
   std::string message = "cannot talk to " + std::string(url) + ": " + what;
   switch (code) {
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      return permission_denied(message +
-                               " (the server's key is not the pinned one: if the server's certificate "
-                               "really changed, remove the pin from the peer's state dir)");
+      return permission_denied(
+          message +
+          " (the server's key is not the pinned one: if the server's certificate "
+          "really changed, remove the pin from the peer's state dir)");
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
       return permission_denied(message);
@@ -63,11 +64,11 @@ Status transport_error(CURLcode code, const char* detail, std::string_view url) 
 }
 
 Result<std::string> pin_of_pem(std::string_view pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                                BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   if (!bio) return internal_error("out of memory reading a certificate");
-  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr),
-                                                   X509_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
   if (!cert) return invalid_argument("not a PEM certificate");
   unsigned char* der = nullptr;
   const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &der);
@@ -81,7 +82,8 @@ Result<std::string> pin_of_pem(std::string_view pem) {
 }
 
 bool code_from_name(std::string_view name, Code& out) {
-  for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal); ++c) {
+  for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal);
+       ++c) {
     if (name == code_name(static_cast<Code>(c))) {
       out = static_cast<Code>(c);
       return true;
@@ -92,15 +94,23 @@ bool code_from_name(std::string_view name, Code& out) {
 
 Code code_for_http(long status) {
   switch (status) {
-    case 400: return Code::kInvalidArgument;
+    case 400:
+      return Code::kInvalidArgument;
     case 401:
-    case 403: return Code::kPermissionDenied;
-    case 404: return Code::kNotFound;
-    case 408: return Code::kDeadlineExceeded;
-    case 409: return Code::kAlreadyExists;
-    case 413: return Code::kResourceExhausted;
-    case 503: return Code::kUnavailable;
-    default: return status >= 500 ? Code::kUnavailable : Code::kInvalidArgument;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 408:
+      return Code::kDeadlineExceeded;
+    case 409:
+      return Code::kAlreadyExists;
+    case 413:
+      return Code::kResourceExhausted;
+    case 503:
+      return Code::kUnavailable;
+    default:
+      return status >= 500 ? Code::kUnavailable : Code::kInvalidArgument;
   }
 }
 
@@ -126,7 +136,8 @@ Result<Client> Client::create(ClientOptions options) {
     return invalid_argument("server URL '" + options.base_url +
                             "' must start with https:// (peers and users only talk TLS)");
   if (!options.pin.empty() && options.pin.rfind("sha256//", 0) != 0)
-    return invalid_argument("a certificate pin looks like sha256//BASE64, not '" + options.pin + "'");
+    return invalid_argument("a certificate pin looks like sha256//BASE64, not '" + options.pin +
+                            "'");
   auto impl = std::make_unique<Impl>();
   impl->curl.reset(curl_easy_init());
   if (!impl->curl) return internal_error("curl_easy_init failed");
@@ -137,7 +148,8 @@ Result<Client> Client::create(ClientOptions options) {
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
   if (!options.ca_file.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
@@ -196,8 +208,8 @@ Result<Response> Client::request(std::string_view method, std::string_view path,
 }
 
 Result<Response> Client::signed_request(const crypto::KeyPair& key, uint64_t host_id,
-                                        std::string_view method, std::string_view path, ByteView body,
-                                        std::string_view content_type,
+                                        std::string_view method, std::string_view path,
+                                        ByteView body, std::string_view content_type,
                                         std::chrono::milliseconds timeout) {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -215,13 +227,14 @@ Status status_of(const Response& response) {
   const auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (json.is_object() && json.contains("error") && json["error"].is_string()) {
     Code code = code_for_http(response.status);
-    if (json.contains("code") && json["code"].is_string()) code_from_name(json["code"].get<std::string>(), code);
+    if (json.contains("code") && json["code"].is_string())
+      code_from_name(json["code"].get<std::string>(), code);
     return Status(code, json["error"].get<std::string>());
   }
   std::string start = response.body.substr(0, 200);
-  return Status(code_for_http(response.status),
-                "the server answered HTTP " + std::to_string(response.status) +
-                    (start.empty() ? std::string() : ": " + start));
+  return Status(code_for_http(response.status), "the server answered HTTP " +
+                                                    std::to_string(response.status) +
+                                                    (start.empty() ? std::string() : ": " + start));
 }
 
 Result<std::string> ok_body(Result<Response> response) {
@@ -230,7 +243,8 @@ Result<std::string> ok_body(Result<Response> response) {
   return std::move(response.value().body);
 }
 
-Result<std::string> fetch_server_pin(const std::string& base_url, std::chrono::milliseconds timeout) {
+Result<std::string> fetch_server_pin(const std::string& base_url,
+                                     std::chrono::milliseconds timeout) {
   global_init();
   if (base_url.rfind("https://", 0) != 0)
     return invalid_argument("server URL '" + base_url + "' must start with https://");

@@ -34,8 +34,8 @@ namespace p2c2r::http {
 struct ClientOptions {
   std::string base_url;  // "https://127.0.0.1:8765"; "http://" is refused unless allow_plain_http
   std::string ca_file;
-  std::string pin;            // "sha256//BASE64"
-  std::string bearer_token;   // sent as "Authorization: Bearer ..." when not empty
+  std::string pin;           // "sha256//BASE64"
+  std::string bearer_token;  // sent as "Authorization: Bearer ..." when not empty
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{60000};  // whole request, unless a request gives its own
   uint64_t max_response_bytes = 512ull << 20;
@@ -65,10 +65,10 @@ class Client {
 
   // A request signed with the host's key (common/crypto.h's headers).
   Result<Response> signed_request(const crypto::KeyPair& key, uint64_t host_id,
-                                   std::string_view method, std::string_view path,
-                                   ByteView body = {},
-                                   std::string_view content_type = "application/json",
-                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+                                  std::string_view method, std::string_view path,
+                                  ByteView body = {},
+                                  std::string_view content_type = "application/json",
+                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   const ClientOptions& options() const { return options_; }
 
@@ -88,8 +88,9 @@ Result<std::string> ok_body(Result<Response> response);
 
 // Connects once without verifying the certificate and returns the pin of the
 // public key the server presented ("sha256//BASE64"): trust on first use.
-Result<std::string> fetch_server_pin(const std::string& base_url,
-                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+Result<std::string> fetch_server_pin(
+    const std::string& base_url,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
 // The pin of the public key in a PEM certificate file (for operators who
 // want to pin their own certificate, and for the server to print).

@@ -3,7 +3,9 @@
 namespace p2c2r::peer {
 
 namespace {
-ByteView text_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+ByteView text_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 }  // namespace
 
 using namespace std::chrono_literals;
@@ -11,8 +13,9 @@ using namespace std::chrono_literals;
 HttpLink::HttpLink(http::ClientOptions client_options, const crypto::KeyPair& key, uint64_t host_id)
     : options_(std::move(client_options)), key_(key), host_id_(host_id) {}
 
-Result<http::Response> HttpLink::call(std::string_view method, const std::string& path, ByteView body,
-                                      std::string_view content_type, std::chrono::milliseconds timeout) {
+Result<http::Response> HttpLink::call(std::string_view method, const std::string& path,
+                                      ByteView body, std::string_view content_type,
+                                      std::chrono::milliseconds timeout) {
   std::optional<http::Client> client;
   {
     std::lock_guard lock(mutex_);
@@ -37,8 +40,8 @@ Result<http::Response> HttpLink::call(std::string_view method, const std::string
 Result<std::optional<wire::Assignment>> HttpLink::request_work(std::chrono::milliseconds wait) {
   const std::string body = wire::serialize(wire::WorkRequest{static_cast<uint32_t>(wait.count())});
   // The server holds a long poll up to `wait`; allow that plus the round trip.
-  P2C2R_ASSIGN_OR_RETURN(http::Response r, call("POST", "/v1/work", text_bytes(body), "application/json",
-                                                wait + 15s));
+  P2C2R_ASSIGN_OR_RETURN(
+      http::Response r, call("POST", "/v1/work", text_bytes(body), "application/json", wait + 15s));
   if (r.status == 204) return std::optional<wire::Assignment>();
   P2C2R_RETURN_IF_ERROR(http::status_of(r).with_context("request work"));
   auto assignment = wire::parse<wire::Assignment>(r.body);
@@ -52,20 +55,24 @@ Result<Bytes> HttpLink::fetch_blob(const Digest& digest) {
   P2C2R_RETURN_IF_ERROR(http::status_of(r).with_context("fetch blob " + hex));
   Bytes data(r.body.begin(), r.body.end());
   if (digest_of(data) != digest)
-    return invalid_argument("the server sent blob " + hex + " with different bytes (digest mismatch)");
+    return invalid_argument("the server sent blob " + hex +
+                            " with different bytes (digest mismatch)");
   return data;
 }
 
 Result<wire::ReportReply> HttpLink::report(const wire::Report& report) {
   const std::string body = wire::serialize(report);
-  P2C2R_ASSIGN_OR_RETURN(http::Response r, call("POST", "/v1/reports", text_bytes(body), "application/json", 0ms));
-  P2C2R_RETURN_IF_ERROR(http::status_of(r).with_context("report replica " + std::to_string(report.replica_id)));
+  P2C2R_ASSIGN_OR_RETURN(http::Response r,
+                         call("POST", "/v1/reports", text_bytes(body), "application/json", 0ms));
+  P2C2R_RETURN_IF_ERROR(
+      http::status_of(r).with_context("report replica " + std::to_string(report.replica_id)));
   return wire::parse<wire::ReportReply>(r.body);
 }
 
 Status HttpLink::upload_output(uint64_t replica_id, ByteView output) {
   const std::string path = "/v1/replicas/" + std::to_string(replica_id) + "/output";
-  P2C2R_ASSIGN_OR_RETURN(http::Response r, call("PUT", path, output, "application/octet-stream", 0ms));
+  P2C2R_ASSIGN_OR_RETURN(http::Response r,
+                         call("PUT", path, output, "application/octet-stream", 0ms));
   return http::status_of(r).with_context("upload output of replica " + std::to_string(replica_id));
 }
 

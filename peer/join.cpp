@@ -17,7 +17,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ServerRecord, url, pin, ca_file, host_id, ser
 
 namespace {
 
-ByteView text_bytes(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+ByteView text_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 std::string machine_name() {
   char buf[256] = {};
@@ -89,8 +91,9 @@ Result<Joined> join(const JoinOptions& options, const runtime::HostBenchmark& be
   if (previous.ok()) {
     record = previous.value();
     if (normalise_url(record.url) != url)
-      return failed_precondition("state dir " + options.state_dir + " belongs to server " + record.url +
-                                 ", not " + url + "; use another --state-dir for another server");
+      return failed_precondition("state dir " + options.state_dir + " belongs to server " +
+                                 record.url + ", not " + url +
+                                 "; use another --state-dir for another server");
   } else if (previous.status().code() != Code::kNotFound) {
     return previous.status();
   }
@@ -116,7 +119,8 @@ Result<Joined> join(const JoinOptions& options, const runtime::HostBenchmark& be
 
   http::ClientOptions client{.base_url = url, .ca_file = record.ca_file, .pin = record.pin};
   P2C2R_ASSIGN_OR_RETURN(http::Client http, http::Client::create(client));
-  wire::RegisterHost req{key.public_key().hex(), options.name.empty() ? machine_name() : options.name,
+  wire::RegisterHost req{key.public_key().hex(),
+                         options.name.empty() ? machine_name() : options.name,
                          device_caps(benchmark)};
   const std::string body = wire::serialize(req);
   auto reply = http::ok_body(http.signed_request(key, 0, "POST", "/v1/hosts", text_bytes(body)));
@@ -125,12 +129,15 @@ Result<Joined> join(const JoinOptions& options, const runtime::HostBenchmark& be
   if (!registered.ok()) return registered.status().with_context("the server's registration reply");
   auto server_key = crypto::PublicKey::from_hex(registered.value().server_public_key);
   if (!server_key.ok()) return server_key.status().with_context("the server's public key");
-  if (!record.server_public_key.empty() && record.server_public_key != registered.value().server_public_key)
+  if (!record.server_public_key.empty() &&
+      record.server_public_key != registered.value().server_public_key)
     return permission_denied("the server at " + url + " now signs with key " +
                              registered.value().server_public_key + ", not the pinned " +
-                             record.server_public_key + "; refusing its work (remove server.json to rejoin)");
+                             record.server_public_key +
+                             "; refusing its work (remove server.json to rejoin)");
   if (record.host_id != 0 && record.host_id != registered.value().host_id)
-    options.log("the server gave this host a new id: " + std::to_string(registered.value().host_id));
+    options.log("the server gave this host a new id: " +
+                std::to_string(registered.value().host_id));
   record.host_id = registered.value().host_id;
   record.server_public_key = registered.value().server_public_key;
   const std::string text = nlohmann::json(record).dump(2) + "\n";

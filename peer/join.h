@@ -21,8 +21,8 @@
 
 #include "common/crypto.h"
 #include "common/http_client.h"
-#include "common/wire.h"
 #include "common/result.h"
+#include "common/wire.h"
 #include "runtime/benchmark.h"
 
 namespace p2c2r::peer {

@@ -11,7 +11,8 @@ using namespace std::chrono_literals;
 namespace {
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -30,14 +31,15 @@ double cpu_busy_fraction() {
   FILE* f = std::fopen("/proc/stat", "r");
   if (!f) return 0;
   unsigned long long v[8] = {};
-  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                            &v[5], &v[6], &v[7]);
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                            &v[3], &v[4], &v[5], &v[6], &v[7]);
   std::fclose(f);
   if (n < 4) return 0;
   uint64_t total = 0;
   for (auto x : v) total += x;
   const uint64_t idle = v[3] + v[4];
-  const double busy = total > last_total ? 1.0 - double(idle - last_idle) / double(total - last_total) : 0;
+  const double busy =
+      total > last_total ? 1.0 - double(idle - last_idle) / double(total - last_total) : 0;
   last_idle = idle;
   last_total = total;
   return busy;
@@ -45,8 +47,9 @@ double cpu_busy_fraction() {
 
 }  // namespace
 
-WorkLoop::WorkLoop(ServerLink& link, crypto::PublicKey server_key, const kernels::Registry& registry,
-                   Journal& journal, BlobCache& cache, WorkLoopOptions options)
+WorkLoop::WorkLoop(ServerLink& link, crypto::PublicKey server_key,
+                   const kernels::Registry& registry, Journal& journal, BlobCache& cache,
+                   WorkLoopOptions options)
     : link_(link),
       server_key_(server_key),
       registry_(registry),
@@ -63,7 +66,8 @@ WorkLoop::~WorkLoop() { stop(); }
 
 void WorkLoop::start() {
   threads_.emplace_back([this] { flusher_main(); });
-  for (size_t i = 0; i < supervisors_.size(); ++i) threads_.emplace_back([this, i] { slot_main(i); });
+  for (size_t i = 0; i < supervisors_.size(); ++i)
+    threads_.emplace_back([this, i] { slot_main(i); });
 }
 
 void WorkLoop::stop() {
@@ -127,7 +131,8 @@ void WorkLoop::slot_main(size_t slot) {
   std::chrono::milliseconds backoff = options_.backoff_min / 2;
   while (!stopping_) {
     std::string why;
-    if (!may_take_work(options_.availability, minutes_since_local_midnight(), cpu_busy_fraction(), &why)) {
+    if (!may_take_work(options_.availability, minutes_since_local_midnight(), cpu_busy_fraction(),
+                       &why)) {
       set_state("idle: " + why);
       pause(5s);
       continue;
@@ -164,13 +169,16 @@ void WorkLoop::flusher_main() {
 
 Status WorkLoop::check_manifest(const wire::Assignment& a, const kernels::Kernel** kernel) const {
   auto signature = crypto::Signature::from_hex(a.manifest_signature);
-  if (!signature.ok() || !crypto::verify(server_key_, wire::manifest_signing_bytes(a.manifest), *signature)) {
-    return permission_denied("the manifest's signature does not verify against the pinned server key");
+  if (!signature.ok() ||
+      !crypto::verify(server_key_, wire::manifest_signing_bytes(a.manifest), *signature)) {
+    return permission_denied(
+        "the manifest's signature does not verify against the pinned server key");
   }
   auto k = registry_.find(a.manifest.kernel);
   if (!k.ok()) return k.status();
   if ((*k)->version() != a.manifest.kernel_version) {
-    return failed_precondition("kernel " + a.manifest.kernel + " v" + std::to_string(a.manifest.kernel_version) +
+    return failed_precondition("kernel " + a.manifest.kernel + " v" +
+                               std::to_string(a.manifest.kernel_version) +
                                " requested; this peer has v" + std::to_string((*k)->version()));
   }
   // Out-of-range parameters are refused here, before an executor is started
@@ -230,7 +238,8 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
   entry.kernel = a.manifest.kernel;
   const kernels::Kernel* kernel = nullptr;
   Status refused = check_manifest(a, &kernel);
-  Result<std::vector<Bytes>> inputs = refused.ok() ? fetch_inputs(a.manifest) : Result<std::vector<Bytes>>(refused);
+  Result<std::vector<Bytes>> inputs =
+      refused.ok() ? fetch_inputs(a.manifest) : Result<std::vector<Bytes>>(refused);
   if (!inputs.ok()) {
     entry.ok = false;
     entry.error = "refused: " + inputs.status().message();
@@ -265,11 +274,13 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
     entry.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (outcome.ok()) {
       entry.output = std::move(outcome->output);
-      if (options_.corrupt_outputs && !entry.output.empty()) entry.output[entry.output.size() / 2] ^= 0x5a;
+      if (options_.corrupt_outputs && !entry.output.empty())
+        entry.output[entry.output.size() / 2] ^= 0x5a;
       entry.digest = digest_of(entry.output);
     } else {
       entry.ok = false;
-      entry.error = stopping_ ? "the peer shut down before the unit finished" : outcome.status().message();
+      entry.error =
+          stopping_ ? "the peer shut down before the unit finished" : outcome.status().message();
     }
     std::lock_guard lock(mutex_);
     status_.sandbox = supervisors_[slot]->protections().to_json().dump();
@@ -319,7 +330,8 @@ Status WorkLoop::deliver(const JournalEntry& entry) {
     }
     return reply.status();
   }
-  if (reply->want_output && entry.ok) P2C2R_RETURN_IF_ERROR(link_.upload_output(entry.replica_id, entry.output));
+  if (reply->want_output && entry.ok)
+    P2C2R_RETURN_IF_ERROR(link_.upload_output(entry.replica_id, entry.output));
   return Status::Ok();
 }
 
@@ -338,7 +350,8 @@ size_t WorkLoop::flush_journal() {
     } else {
       ++pending;
       std::lock_guard lock(mutex_);
-      status_.last_error = "reporting replica " + std::to_string(entry.replica_id) + ": " + s.message();
+      status_.last_error =
+          "reporting replica " + std::to_string(entry.replica_id) + ": " + s.message();
     }
   }
   std::lock_guard lock(mutex_);

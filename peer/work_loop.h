@@ -56,7 +56,8 @@ struct WorkLoopOptions {
 };
 
 struct PeerStatus {
-  std::string state;  // "starting", "working", "idle: <why>", "backing off: <why>", "stopping", "stopped"
+  std::string
+      state;  // "starting", "working", "idle: <why>", "backing off: <why>", "stopping", "stopped"
   uint64_t units_done = 0;
   uint64_t units_failed = 0;
   uint64_t units_refused = 0;  // bad signature, unknown kernel, bad inputs
@@ -68,8 +69,8 @@ struct PeerStatus {
 
 class WorkLoop {
  public:
-  WorkLoop(ServerLink& link, crypto::PublicKey server_key, const kernels::Registry& registry, Journal& journal,
-           BlobCache& cache, WorkLoopOptions options);
+  WorkLoop(ServerLink& link, crypto::PublicKey server_key, const kernels::Registry& registry,
+           Journal& journal, BlobCache& cache, WorkLoopOptions options);
   ~WorkLoop();
 
   // Starts the slot threads and the journal flusher.
@@ -107,7 +108,7 @@ class WorkLoop {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;  // guards status_, the cache, journal flushing
   std::condition_variable wake_;
-  std::mutex flush_mutex_;    // one journal flush at a time
+  std::mutex flush_mutex_;  // one journal flush at a time
   // Replicas running now: their journal entries are the "killed while
   // running" markers, which only a later start may send. Guarded by mutex_.
   std::set<uint64_t> in_flight_;

@@ -50,13 +50,15 @@ TEST(HttpClientTest, UnreachableServerIsUnavailableAndNamesTheUrl) {
 }
 
 TEST(HttpClientTest, ErrorRepliesBecomeTheServersOwnStatus) {
-  Response r{.status = 403, .content_type = "application/json",
+  Response r{.status = 403,
+             .content_type = "application/json",
              .body = R"({"error":"bad signature","code":"permission denied"})"};
   Status s = status_of(r);
   EXPECT_EQ(s.code(), Code::kPermissionDenied);
   EXPECT_EQ(s.message(), "bad signature");
 
-  Response conflict{.status = 409, .body = R"({"error":"already reported","code":"already exists"})"};
+  Response conflict{.status = 409,
+                    .body = R"({"error":"already reported","code":"already exists"})"};
   EXPECT_EQ(status_of(conflict).code(), Code::kAlreadyExists);
 
   Response html{.status = 502, .body = "<html>bad gateway</html>"};

@@ -235,7 +235,8 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   EXPECT_LE(errors, 1u);
   // The validator's view: every unit has exactly one valid replica, and no
   // replica was reported twice.
-  auto report = http::ok_body(admin_.request("GET", "/v1/reports/workloads/" + std::to_string(w.id)));
+  auto report =
+      http::ok_body(admin_.request("GET", "/v1/reports/workloads/" + std::to_string(w.id)));
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   auto wr = wire::parse<wire::WorkloadReport>(*report);
   ASSERT_TRUE(wr.ok()) << wr.status().to_string();
@@ -243,11 +244,13 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   std::set<uint64_t> replica_ids;
   for (const auto& line : wr->units) {
     EXPECT_EQ(line.valid, 1u) << "unit " << line.id;
-    auto unit = http::ok_body(admin_.request("GET", "/v1/reports/units/" + std::to_string(line.id)));
+    auto unit =
+        http::ok_body(admin_.request("GET", "/v1/reports/units/" + std::to_string(line.id)));
     ASSERT_TRUE(unit.ok()) << unit.status().to_string();
     auto ur = wire::parse<wire::UnitReport>(*unit);
     ASSERT_TRUE(ur.ok()) << ur.status().to_string();
-    for (const auto& r : ur->replicas) EXPECT_TRUE(replica_ids.insert(r.id).second) << "replica " << r.id;
+    for (const auto& r : ur->replicas)
+      EXPECT_TRUE(replica_ids.insert(r.id).second) << "replica " << r.id;
   }
 }
 
@@ -258,8 +261,12 @@ TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
   ASSERT_FALSE(pin_.empty()) << server_.output();
   auto a = start_peer("honest-a");
   auto b = start_peer("honest-b");
-  auto liar = std::make_unique<PeerProcess>(PeerConfig{server_.url(), pin_, dir_.file("liar"),
-                                                       benchmark_file(), "liar", {"--test-corrupt-outputs"}});
+  auto liar = std::make_unique<PeerProcess>(PeerConfig{server_.url(),
+                                                       pin_,
+                                                       dir_.file("liar"),
+                                                       benchmark_file(),
+                                                       "liar",
+                                                       {"--test-corrupt-outputs"}});
   const wire::ParamMap params = registry().find("raytrace").value()->small_params();
   constexpr uint32_t kUnits = 16;
   // Batches until the liar has been judged often enough to be quarantined
@@ -296,15 +303,17 @@ TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
     }
   }
   ASSERT_NE(liar_id, 0u);
-  const auto table = testing::run_command(testing::p2c2r_command() + " report hosts --server " + server_.url() +
-                                          " --ca " + server_.cert() + " --token " + server_.token());
+  const auto table =
+      testing::run_command(testing::p2c2r_command() + " report hosts --server " + server_.url() +
+                           " --ca " + server_.cert() + " --token " + server_.token());
   ASSERT_EQ(table.exit_code, 0) << table.out;
   const auto line_at = table.out.find(std::to_string(liar_id) + " ");
   ASSERT_NE(line_at, std::string::npos) << table.out;
   bool found = false;
   std::istringstream lines(table.out);
   for (std::string line; std::getline(lines, line);)
-    if (line.find(" liar ") != std::string::npos) found = line.find("quarantined") != std::string::npos;
+    if (line.find(" liar ") != std::string::npos)
+      found = line.find("quarantined") != std::string::npos;
   EXPECT_TRUE(found) << table.out;
 }
 
