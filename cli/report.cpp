@@ -206,6 +206,9 @@ void print_summary(const wire::ReportSummary& s) {
   t.add({"timeouts", str(s.timed_out_results)});
   if (s.spot_checks) t.add({"spot checks", str(*s.spot_checks)});
   if (s.quarantined_hosts) t.add({"quarantined hosts", str(*s.quarantined_hosts)});
+  if (s.credit_by_submitter)
+    for (const auto& [submitter, credit] : *s.credit_by_submitter)
+      t.add({"credit to " + submitter + "'s work", significant(credit)});
   t.print(std::cout);
 }
 

@@ -87,6 +87,11 @@ Status read(const Json& j, const std::string& path, double& out) {
 }
 
 template <typename T>
+Status read(const Json& j, const std::string& path, std::vector<T>& out);
+template <typename T>
+Status read(const Json& j, const std::string& path, std::map<std::string, T>& out);
+
+template <typename T>
 Status read(const Json& j, const std::string& path, std::optional<T>& out) {
   T v{};
   P2C2R_RETURN_IF_ERROR(read(j, path, v));
@@ -396,6 +401,7 @@ REQ(error_results);
 REQ(timed_out_results);
 OPT(spot_checks);
 OPT(quarantined_hosts);
+OPT(credit_by_submitter);
 P2C2R_FIELDS_END
 
 #undef REQ
@@ -569,6 +575,7 @@ Json js(const ReportSummary& v) {
             {"timed_out_results", v.timed_out_results}};
   if (v.spot_checks) j["spot_checks"] = *v.spot_checks;
   if (v.quarantined_hosts) j["quarantined_hosts"] = *v.quarantined_hosts;
+  if (v.credit_by_submitter) j["credit_by_submitter"] = *v.credit_by_submitter;
   return j;
 }
 

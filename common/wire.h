@@ -247,6 +247,9 @@ struct ReportSummary {
   // Present when the server counts them (trusted spot checks, quarantine).
   std::optional<uint64_t> spot_checks;
   std::optional<uint64_t> quarantined_hosts;
+  // Credit granted for each submitter's work (1e9 kernel operations): what
+  // the submitter consumed.
+  std::optional<std::map<std::string, double>> credit_by_submitter;
 };
 
 // Parsing (strict) and serialising each message.

@@ -161,6 +161,10 @@ Reply Coordinator::summary_report() {
   uint64_t quarantined = 0;
   for (const auto& [id, record] : book_.hosts()) quarantined += record.quarantined;
   s.quarantined_hosts = quarantined;
+  std::map<std::string, double> by_submitter;
+  for (const auto& [name, id] : submitter_ids_)
+    by_submitter[name] = static_cast<double>(ledger_.submitter(id).granted) / 1e9;
+  s.credit_by_submitter = std::move(by_submitter);
   return ok_json(wire::to_json(s));
 }
 

@@ -194,6 +194,11 @@ TEST_F(ReportsTest, SummaryCountsValidationAcrossTheServer) {
   EXPECT_EQ(s->invalid_results, 1u);
   EXPECT_EQ(s->error_results, 1u);
   EXPECT_EQ(s->timed_out_results, 0u);
+  // Two valid results of the admin's unit were paid for; the liar's was not.
+  ASSERT_TRUE(s->credit_by_submitter.has_value());
+  ASSERT_EQ(s->credit_by_submitter->count("admin"), 1u);
+  EXPECT_GT(s->credit_by_submitter->at("admin"), 0.0);
+  EXPECT_EQ(s->quarantined_hosts, std::optional<uint64_t>(0));
 }
 
 TEST_F(ReportsTest, UnknownIdsAre404AndReportsNeedTheAdminToken) {
