@@ -82,13 +82,13 @@ bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
   return true;
 }
 
-// hit_sphere's answer without its square root (for shadow rays, which need
-// no distance): with sq = floor(sqrt(disc)) and an integer K > 0,
+// hit_sphere's verdict without its square root (shadow rays need no
+// distance, and closest-hit rays use it to pick the few spheres worth one): with sq = floor(sqrt(disc)) and an integer K > 0,
 // sq < K exactly when disc < K^2, so every comparison of t = -b -+ sq with
 // T_MIN and tmax becomes one of disc with a square.
 bool sq_below(int64_t disc, int64_t k) { return k > 0l && disc < k * k; }
 
-bool sphere_occludes(uint i, Ray ray, int tmax) {
+bool sphere_hit_test(uint i, Ray ray, int tmax) {
   ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
   int radius = sphere.w;
   ivec3 oc = ray.o - sphere.xyz;
@@ -239,7 +239,26 @@ bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
 Hit trace_closest(Ray ray) {
   Hit hit = Hit(T_MAX, KIND_NONE, 0u);
   int t;
+  // The square root is the dear part of a sphere test. A sphere that fails
+  // with tmax = T_MAX fails with any smaller tmax and leaves the hit alone, so
+  // only the candidates that pass get the full test, in the same ascending
+  // order as the reference; the candidate loop runs as many rounds as the
+  // lane with the most candidates (usually one or two, not every sphere).
+  uint cand_lo = 0u, cand_hi = 0u;
   for (uint i = 0u; i < n_spheres; ++i) {
+    if (sphere_hit_test(i, ray, T_MAX)) {
+      if (i < 32u) cand_lo |= 1u << i; else cand_hi |= 1u << (i - 32u);
+    }
+  }
+  for (uint k = 0u; k < MAX_SPHERES && (cand_lo | cand_hi) != 0u; ++k) {
+    uint i;
+    if (cand_lo != 0u) {
+      i = uint(findLSB(cand_lo));
+      cand_lo &= cand_lo - 1u;
+    } else {
+      i = 32u + uint(findLSB(cand_hi));
+      cand_hi &= cand_hi - 1u;
+    }
     if (hit_sphere(i, ray, hit.t, t)) hit = Hit(t, KIND_SPHERE, i);
   }
   for (uint i = 0u; i < n_planes; ++i) {
@@ -252,7 +271,7 @@ Hit trace_closest(Ray ray) {
 bool occluded(Ray ray, int tmax) {
   int t;
   for (uint i = 0u; i < n_spheres; ++i) {
-    if (sphere_occludes(i, ray, tmax)) return true;
+    if (sphere_hit_test(i, ray, tmax)) return true;
   }
   for (uint i = 0u; i < n_planes; ++i) {
     if (hit_plane(i, ray, tmax, t)) return true;
