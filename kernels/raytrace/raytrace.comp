@@ -82,6 +82,27 @@ bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
   return true;
 }
 
+// hit_sphere's verdict without its square root (shadow rays need no
+// distance, and closest-hit rays use it to pick the few spheres worth one): with sq = floor(sqrt(disc)) and an integer K > 0,
+// sq < K exactly when disc < K^2, so every comparison of t = -b -+ sq with
+// T_MIN and tmax becomes one of disc with a square.
+bool sq_below(int64_t disc, int64_t k) { return k > 0l && disc < k * k; }
+
+bool sphere_hit_test(uint i, Ray ray, int tmax) {
+  ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
+  int radius = sphere.w;
+  ivec3 oc = ray.o - sphere.xyz;
+  int b = dotq(oc, ray.d);
+  int64_t c = dot64(oc, oc) - int64_t(radius) * int64_t(radius);
+  if (c > 0l && b > 0) return false;
+  int64_t disc = int64_t(b) * int64_t(b) - c;
+  if (disc < 0l) return false;
+  int64_t nb = -int64_t(b);
+  // near root nb - sq > T_MIN, else the far root nb + sq; each must lie in (T_MIN, tmax)
+  if (sq_below(disc, nb - int64_t(T_MIN))) return !sq_below(disc, nb - int64_t(tmax) + 1l);
+  return !sq_below(disc, int64_t(T_MIN) - nb + 1l) && sq_below(disc, int64_t(tmax) - nb);
+}
+
 bool inside_world(ivec3 p) {
   return all(greaterThanEqual(p, ivec3(-WORLD_BOUND))) && all(lessThanEqual(p, ivec3(WORLD_BOUND)));
 }
@@ -129,12 +150,12 @@ bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
   return true;
 }
 
-bool hit_box(uint node, Ray ray, int tmax, out int tnear) {
+// Slab test of a box given as its two quads (min xyz, first), (max xyz, count).
+bool hit_box(ivec4 lo, ivec4 hi, Ray ray, int tmax, out int tnear) {
   tnear = 0;
-  uint base = off_nodes + node * NODE_QUADS;
   i64vec3 inv = i64vec3(ray.inv);
-  i64vec3 t0 = (i64vec3(vec_at(base) - ray.o) * inv) >> 15;
-  i64vec3 t1 = (i64vec3(vec_at(base + 1u) - ray.o) * inv) >> 15;
+  i64vec3 t0 = (i64vec3(lo.xyz - ray.o) * inv) >> 15;
+  i64vec3 t1 = (i64vec3(hi.xyz - ray.o) * inv) >> 15;
   i64vec3 tmin3 = min(t0, t1), tmax3 = max(t0, t1);
   int64_t tn = max(max(tmin3.x, tmin3.y), tmin3.z);
   int64_t tf = min(min(tmax3.x, tmax3.y), tmax3.z);
@@ -149,48 +170,64 @@ struct Hit {
   uint index;
 };
 
-// Closest triangle hit, or (any_hit) any hit before hit.t; each iteration
-// visits a distinct node of the validated tree.
+// A node as traversal work: `first` and `count` (0 = internal node whose
+// children are first and first + 1; else the leaf's untested triangles
+// [first, first + count)), packed as first * 16 + count.
+uint pack_work(ivec4 lo, ivec4 hi) { return (uint(lo.w) << 4) | min(uint(hi.w), MAX_LEAF); }
+
+// Closest triangle hit, or (any_hit) any hit before hit.t. The same visit
+// order as the reference (render.cpp), but every iteration does one unit of
+// work, a single triangle test or one internal node's two box tests: lanes
+// run in lockstep through the loop and execute every branch of its body, so a
+// body holding a whole leaf's eight triangle tests would cost them on every
+// internal node too.
 bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
+  if (n_nodes == 0u) return false;
   int tnear;
-  if (n_nodes == 0u || !hit_box(0u, ray, hit.t, tnear)) return false;
-  uint stack_node[STACK_DEPTH];
+  ivec4 root_lo = scene.q[off_nodes], root_hi = scene.q[off_nodes + 1u];
+  if (!hit_box(root_lo, root_hi, ray, hit.t, tnear)) return false;
+  uint stack_work[STACK_DEPTH];
   int stack_t[STACK_DEPTH];
-  uint sp = 0u, node = 0u;
-  for (uint iter = 0u; iter < n_nodes; ++iter) {
-    uint base = off_nodes + node * NODE_QUADS;
-    uint first = uint(scene.q[base].w), count = uint(scene.q[base + 1u].w);
+  uint sp = 0u, work = pack_work(root_lo, root_hi);
+  // Each node is visited at most once in the validated tree, a leaf for at
+  // most MAX_LEAF iterations.
+  for (uint iter = 0u; iter < n_nodes * MAX_LEAF; ++iter) {
+    uint first = work >> 4, count = work & 15u;
     bool descend = false;
     if (count > 0u) {
-      for (uint k = 0u; k < min(count, MAX_LEAF); ++k) {
-        int t;
-        if (hit_triangle(first + k, ray, hit.t, t)) {
-          hit = Hit(t, KIND_TRIANGLE, first + k);
-          if (any_hit) return true;
-        }
+      int t;
+      if (hit_triangle(first, ray, hit.t, t)) {
+        hit = Hit(t, KIND_TRIANGLE, first);
+        if (any_hit) return true;
       }
+      work = ((first + 1u) << 4) | (count - 1u);
+      descend = count > 1u;
     } else {
+      uint base = off_nodes + first * NODE_QUADS;
+      ivec4 l_lo = scene.q[base], l_hi = scene.q[base + 1u];
+      ivec4 r_lo = scene.q[base + 2u], r_hi = scene.q[base + 3u];
       int tl, tr;
-      bool hl = hit_box(first, ray, hit.t, tl);
-      bool hr = hit_box(first + 1u, ray, hit.t, tr);
+      bool hl = hit_box(l_lo, l_hi, ray, hit.t, tl);
+      bool hr = hit_box(r_lo, r_hi, ray, hit.t, tr);
+      uint wl = pack_work(l_lo, l_hi), wr = pack_work(r_lo, r_hi);
       if (hl && hr) {
         bool left_first = tl <= tr;
         if (sp < STACK_DEPTH) {
-          stack_node[sp] = left_first ? first + 1u : first;
+          stack_work[sp] = left_first ? wr : wl;
           stack_t[sp] = left_first ? tr : tl;
           ++sp;
         }
-        node = left_first ? first : first + 1u;
+        work = left_first ? wl : wr;
         descend = true;
       } else if (hl || hr) {
-        node = hl ? first : first + 1u;
+        work = hl ? wl : wr;
         descend = true;
       }
     }
     while (!descend && sp > 0u) {
       --sp;
       if (stack_t[sp] < hit.t) {
-        node = stack_node[sp];
+        work = stack_work[sp];
         descend = true;
       }
     }
@@ -202,7 +239,26 @@ bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
 Hit trace_closest(Ray ray) {
   Hit hit = Hit(T_MAX, KIND_NONE, 0u);
   int t;
+  // The square root is the dear part of a sphere test. A sphere that fails
+  // with tmax = T_MAX fails with any smaller tmax and leaves the hit alone, so
+  // only the candidates that pass get the full test, in the same ascending
+  // order as the reference; the candidate loop runs as many rounds as the
+  // lane with the most candidates (usually one or two, not every sphere).
+  uint cand_lo = 0u, cand_hi = 0u;
   for (uint i = 0u; i < n_spheres; ++i) {
+    if (sphere_hit_test(i, ray, T_MAX)) {
+      if (i < 32u) cand_lo |= 1u << i; else cand_hi |= 1u << (i - 32u);
+    }
+  }
+  for (uint k = 0u; k < MAX_SPHERES && (cand_lo | cand_hi) != 0u; ++k) {
+    uint i;
+    if (cand_lo != 0u) {
+      i = uint(findLSB(cand_lo));
+      cand_lo &= cand_lo - 1u;
+    } else {
+      i = 32u + uint(findLSB(cand_hi));
+      cand_hi &= cand_hi - 1u;
+    }
     if (hit_sphere(i, ray, hit.t, t)) hit = Hit(t, KIND_SPHERE, i);
   }
   for (uint i = 0u; i < n_planes; ++i) {
@@ -215,7 +271,7 @@ Hit trace_closest(Ray ray) {
 bool occluded(Ray ray, int tmax) {
   int t;
   for (uint i = 0u; i < n_spheres; ++i) {
-    if (hit_sphere(i, ray, tmax, t)) return true;
+    if (sphere_hit_test(i, ray, tmax)) return true;
   }
   for (uint i = 0u; i < n_planes; ++i) {
     if (hit_plane(i, ray, tmax, t)) return true;

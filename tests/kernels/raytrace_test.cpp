@@ -292,6 +292,25 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
   auto run = runtime::execute_unit(**device, k, p, inputs, 32);
   ASSERT_TRUE(run.ok()) << run.status().to_string();
   EXPECT_EQ(run->digest, digest_of(*reference));
+
+  // Rays starting inside a sphere (the far root: camera, light and every
+  // shadow ray sit inside a mirror dome) and more than 32 spheres, most of
+  // which a ray's line meets: the shader tests spheres by square-root-free
+  // candidates first, and must still agree with the reference's plain loop.
+  Scene dome = shadow_scene();
+  dome.materials.push_back({{u(1, 2), u(1, 2), u(6, 10)}, {}, u(1, 2), 3, u(1, 2), 0});
+  dome.spheres.push_back({{0, 0, 0}, u(30), 2});
+  for (int32_t i = 0; i < 40; ++i) {
+    dome.spheres.push_back({{u(i % 8 - 4), u(1, 2) + u(i / 8, 2), u(6) + u(i % 3, 4)}, u(1, 3), uint32_t(i % 3)});
+  }
+  const std::vector<Bytes> dome_inputs = {rt::serialize_scene(dome)};
+  const auto pd = params({{"width", 64}, {"height", 48}, {"tile_width", 64}, {"tile_height", 48},
+                          {"samples", 2}, {"max_depth", 3}});
+  auto dome_reference = k.reference(pd, dome_inputs, 1);
+  ASSERT_TRUE(dome_reference.ok()) << dome_reference.status().to_string();
+  auto dome_run = runtime::execute_unit(**device, k, pd, dome_inputs, 64);
+  ASSERT_TRUE(dome_run.ok()) << dome_run.status().to_string();
+  EXPECT_EQ(dome_run->digest, digest_of(*dome_reference));
 }
 
 }  // namespace
