@@ -18,6 +18,7 @@
 #include "cli/options.h"
 #include "common/http_client.h"
 #include "common/wire.h"
+#include "kernels/registry.h"
 #include "server/server.h"
 
 namespace p2c2r::bench {
@@ -27,6 +28,14 @@ using Clock = std::chrono::steady_clock;
 
 ByteView bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+Result<Bytes> honest_output(const wire::Manifest& m) {
+  static const kernels::Registry registry = kernels::builtin_registry();
+  P2C2R_ASSIGN_OR_RETURN(const kernels::Kernel* kernel, registry.find(m.kernel));
+  P2C2R_ASSIGN_OR_RETURN(kernels::Params params, kernel->resolve_params(m.seed, m.params));
+  P2C2R_ASSIGN_OR_RETURN(std::vector<Bytes> inputs, kernel->generate_inputs(params));
+  return kernel->reference(params, inputs, 1);
 }
 
 struct PeerResult {
@@ -70,9 +79,14 @@ void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
       fail(a.status().message());
       continue;
     }
-    // Every replica of a unit reports the same output, as honest peers would.
-    const std::string output = "output of unit " + std::to_string(a->manifest.unit_id);
-    const wire::Report rep{a->replica_id, true, digest_of(bytes(output)).hex(), "", 0.001};
+    // Honest peers: the unit's real output, from the CPU reference (a tiny
+    // peak unit, microseconds), so the server's own spot checks agree.
+    auto output = honest_output(a->manifest);
+    if (!output.ok()) {
+      fail(output.status().message());
+      continue;
+    }
+    const wire::Report rep{a->replica_id, true, digest_of(*output).hex(), "", 0.001};
     auto ok = http::ok_body(
         client->signed_request(key, id, "POST", "/v1/reports", bytes(wire::serialize(rep))));
     if (!ok.ok()) {
@@ -97,7 +111,7 @@ int dispatch_benchmark(const Args& args) {
   double seconds = 10;
   uint32_t quorum = 2;
   std::string data_dir;
-  bool json = false, no_fsync = false;
+  bool json = false, no_fsync = false, no_trusted = false;
   cli::po::options_description options("bench dispatch options");
   options.add_options()("peers", cli::po::value(&peers)->default_value(peers),
                         "simulated peers (threads)")(
@@ -109,6 +123,8 @@ int dispatch_benchmark(const Args& args) {
                              "server data dir (default: a temporary one, removed after)")(
       "no-fsync", cli::po::bool_switch(&no_fsync),
       "commit without fsync (survives a crash, not a power loss)")(
+      "no-trusted-device", cli::po::bool_switch(&no_trusted),
+      "the server re-executes nothing itself (spot checks go to other peers)")(
       "json", cli::po::bool_switch(&json), "print one JSON document");
   cli::po::variables_map vm;
   if (auto code =
@@ -137,6 +153,7 @@ int dispatch_benchmark(const Args& args) {
                            .listen = "127.0.0.1:0",
                            .threads = server_threads,
                            .synchronous_full = !no_fsync};
+  so.trusted_device = !no_trusted;
   auto srv = server::Server::start(so, log);
   if (!srv.ok()) return cli::fail("bench dispatch", srv.status());
   const std::string url = (*srv)->url(), ca = (*srv)->cert_file();
