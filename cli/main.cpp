@@ -22,7 +22,7 @@ const Command kCommands[] = {
     {"submit", "submit a workload to a server (--wait shows progress)", p2c2r::cli::submit_command},
     {"status", "show one workload, or all of them", p2c2r::cli::status_command},
     {"cancel", "cancel a workload", p2c2r::cli::cancel_command},
-    {"hosts", "list the hosts registered with a server", p2c2r::cli::hosts_command},
+    {"hosts", "list the hosts registered with a server (--clear ID releases a quarantined one)", p2c2r::cli::hosts_command},
     {"report", "what the validator made of a unit, a workload, the hosts, or everything", p2c2r::cli::report_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
     {"peer", "the volunteer service: join a server, benchmark, run work sandboxed ('peer status' shows it)",

@@ -315,6 +315,16 @@ TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
     if (line.find(" liar ") != std::string::npos)
       found = line.find("quarantined") != std::string::npos;
   EXPECT_TRUE(found) << table.out;
+
+  // The operator releases it; it must earn trust again.
+  const auto cleared = testing::run_command(
+      testing::p2c2r_command() + " hosts --clear " + std::to_string(liar_id) + " --server " +
+      server_.url() + " --ca " + server_.cert() + " --token " + server_.token() + " 2>&1");
+  ASSERT_EQ(cleared.exit_code, 0) << cleared.out;
+  for (const auto& h : hosts())
+    if (h.id == liar_id) {
+      EXPECT_EQ(h.standing, "untrusted") << h.quarantine_reason;
+    }
 }
 
 TEST_F(PeerIntegrationTest, PeerStatusShowsWhatTheRunningPeerIsDoing) {
