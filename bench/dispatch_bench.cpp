@@ -26,10 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-ByteView bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 Result<Bytes> honest_output(const wire::Manifest& m) {
   static const kernels::Registry registry = kernels::builtin_registry();
   P2C2R_ASSIGN_OR_RETURN(const kernels::Kernel* kernel, registry.find(m.kernel));
@@ -57,7 +53,7 @@ void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
   wire::RegisterHost reg{
       key.public_key().hex(), "bench", {"bench", 1ull << 32, {}, {{"peak", 1, 0.001}}}};
   auto r = http::ok_body(
-      client->signed_request(key, 0, "POST", "/v1/hosts", bytes(wire::serialize(reg))));
+      client->signed_request(key, 0, "POST", "/v1/hosts", bytes_of(wire::serialize(reg))));
   ++ready;
   if (!r.ok()) return fail(r.status().message());
   const uint64_t id = wire::parse<wire::Registered>(*r)->host_id;
@@ -65,7 +61,7 @@ void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
   while (!go) std::this_thread::yield();
   while (!stop) {
     const auto start = Clock::now();
-    auto w = client->signed_request(key, id, "POST", "/v1/work", bytes(request));
+    auto w = client->signed_request(key, id, "POST", "/v1/work", bytes_of(request));
     if (!w.ok() || (w->status != 200 && w->status != 204)) {
       fail(w.ok() ? http::status_of(*w).message() : w.status().message());
       continue;
@@ -88,7 +84,7 @@ void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
     }
     const wire::Report rep{a->replica_id, true, digest_of(*output).hex(), "", 0.001};
     auto ok = http::ok_body(
-        client->signed_request(key, id, "POST", "/v1/reports", bytes(wire::serialize(rep))));
+        client->signed_request(key, id, "POST", "/v1/reports", bytes_of(wire::serialize(rep))));
     if (!ok.ok()) {
       fail(ok.status().message());
       continue;
@@ -172,7 +168,8 @@ int dispatch_benchmark(const Args& args) {
     spec.replication.target_nresults = quorum;
     const uint32_t n = 50000;
     spec.raw = wire::RawSpec{"peak", {{"invocations", 64}, {"iterations", 4}}, units, n, {}};
-    auto r = http::ok_body(admin->request("POST", "/v1/workloads", bytes(wire::serialize(spec))));
+    auto r =
+        http::ok_body(admin->request("POST", "/v1/workloads", bytes_of(wire::serialize(spec))));
     if (!r.ok())
       return cli::fail("bench dispatch",
                        r.status().with_context("submitting the benchmark's units"));

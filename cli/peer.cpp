@@ -39,10 +39,6 @@ void log(const std::string& line) {
   std::cerr << "p2c2r peer: " << line << std::endl;
 }
 
-ByteView text_bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 Result<runtime::HostBenchmark> load_benchmark(const std::string& path,
                                               const runtime::DeviceInfo& device) {
   auto bytes = peer::read_file(path);
@@ -90,7 +86,7 @@ Result<runtime::HostBenchmark> host_benchmark(const std::string& state_dir,
     bench = std::move(measured.value());
   }
   const std::string text = Json(bench).dump(2) + "\n";
-  P2C2R_RETURN_IF_ERROR(peer::write_file_durably(saved, text_bytes(text)));
+  P2C2R_RETURN_IF_ERROR(peer::write_file_durably(saved, bytes_of(text)));
   return bench;
 }
 
@@ -223,7 +219,7 @@ int run_peer(const Args& args) {
     s["server"] = joined.value().server.url;
     s["host_id"] = joined.value().server.host_id;
     s["server_view"] = server_view;
-    (void)peer::write_file_durably(status_path, text_bytes(s.dump(2) + "\n"));
+    (void)peer::write_file_durably(status_path, bytes_of(s.dump(2) + "\n"));
   }
   work.stop();
   const peer::PeerStatus end = work.status();
@@ -232,7 +228,7 @@ int run_peer(const Args& args) {
   s["server"] = joined.value().server.url;
   s["host_id"] = joined.value().server.host_id;
   s["server_view"] = server_view;
-  (void)peer::write_file_durably(status_path, text_bytes(s.dump(2) + "\n"));
+  (void)peer::write_file_durably(status_path, bytes_of(s.dump(2) + "\n"));
   log("stopped: " + std::to_string(end.units_done) + " units done, " +
       std::to_string(end.reports_pending) + " result(s) journaled for the next start");
   return 0;

@@ -18,10 +18,6 @@ namespace {
 
 using wire::Json;
 
-ByteView text_bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 Result<wire::WorkloadStatus> get_status(http::Client& client, uint64_t id) {
   P2C2R_ASSIGN_OR_RETURN(std::string body, http::ok_body(client.request(
                                                "GET", "/v1/workloads/" + std::to_string(id))));
@@ -137,7 +133,7 @@ int submit_command(const Args& args) {
   auto client = server.client();
   if (!client.ok()) return fail("submit", client.status());
   const std::string body = wire::serialize(spec);
-  auto reply = http::ok_body(client->request("POST", "/v1/workloads", text_bytes(body)));
+  auto reply = http::ok_body(client->request("POST", "/v1/workloads", bytes_of(body)));
   if (!reply.ok()) return fail("submit", reply.status());
   auto status = wire::parse<wire::WorkloadStatus>(*reply);
   if (!status.ok()) return fail("submit", status.status().with_context("server reply"));

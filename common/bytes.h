@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace p2c2r {
@@ -42,5 +43,10 @@ std::vector<T> from_bytes(ByteView bytes) {
 }
 
 std::string to_hex(ByteView bytes);
+
+// The bytes of a string (JSON bodies, signing strings), without a copy.
+inline ByteView bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 }  // namespace p2c2r

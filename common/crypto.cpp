@@ -28,10 +28,6 @@ Status parse_hex(std::string_view hex, std::array<uint8_t, N>& out, const char* 
   return Status::Ok();
 }
 
-ByteView as_bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 Status errno_status(const std::string& what) {
   return internal_error(what + ": " + std::strerror(errno));
 }
@@ -107,7 +103,7 @@ Signature KeyPair::sign(ByteView message) const {
   return s;
 }
 
-Signature KeyPair::sign(std::string_view message) const { return sign(as_bytes(message)); }
+Signature KeyPair::sign(std::string_view message) const { return sign(bytes_of(message)); }
 
 bool verify(const PublicKey& key, ByteView message, const Signature& signature) {
   ensure_sodium();
@@ -116,7 +112,7 @@ bool verify(const PublicKey& key, ByteView message, const Signature& signature) 
 }
 
 bool verify(const PublicKey& key, std::string_view message, const Signature& signature) {
-  return verify(key, as_bytes(message), signature);
+  return verify(key, bytes_of(message), signature);
 }
 
 std::string request_signing_string(std::string_view method, std::string_view path,

@@ -2,11 +2,7 @@
 
 namespace p2c2r::peer {
 
-namespace {
-ByteView text_bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-}  // namespace
+namespace {}  // namespace
 
 using namespace std::chrono_literals;
 
@@ -40,8 +36,8 @@ Result<http::Response> HttpLink::call(std::string_view method, const std::string
 Result<std::optional<wire::Assignment>> HttpLink::request_work(std::chrono::milliseconds wait) {
   const std::string body = wire::serialize(wire::WorkRequest{static_cast<uint32_t>(wait.count())});
   // The server holds a long poll up to `wait`; allow that plus the round trip.
-  P2C2R_ASSIGN_OR_RETURN(
-      http::Response r, call("POST", "/v1/work", text_bytes(body), "application/json", wait + 15s));
+  P2C2R_ASSIGN_OR_RETURN(http::Response r,
+                         call("POST", "/v1/work", bytes_of(body), "application/json", wait + 15s));
   if (r.status == 204) return std::optional<wire::Assignment>();
   P2C2R_RETURN_IF_ERROR(http::status_of(r).with_context("request work"));
   auto assignment = wire::parse<wire::Assignment>(r.body);
@@ -63,7 +59,7 @@ Result<Bytes> HttpLink::fetch_blob(const Digest& digest) {
 Result<wire::ReportReply> HttpLink::report(const wire::Report& report) {
   const std::string body = wire::serialize(report);
   P2C2R_ASSIGN_OR_RETURN(http::Response r,
-                         call("POST", "/v1/reports", text_bytes(body), "application/json", 0ms));
+                         call("POST", "/v1/reports", bytes_of(body), "application/json", 0ms));
   P2C2R_RETURN_IF_ERROR(
       http::status_of(r).with_context("report replica " + std::to_string(report.replica_id)));
   return wire::parse<wire::ReportReply>(r.body);

@@ -17,10 +17,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ServerRecord, url, pin, ca_file, host_id, ser
 
 namespace {
 
-ByteView text_bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 std::string machine_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "peer";
@@ -123,7 +119,7 @@ Result<Joined> join(const JoinOptions& options, const runtime::HostBenchmark& be
                          options.name.empty() ? machine_name() : options.name,
                          device_caps(benchmark)};
   const std::string body = wire::serialize(req);
-  auto reply = http::ok_body(http.signed_request(key, 0, "POST", "/v1/hosts", text_bytes(body)));
+  auto reply = http::ok_body(http.signed_request(key, 0, "POST", "/v1/hosts", bytes_of(body)));
   if (!reply.ok()) return reply.status().with_context("registering with " + url);
   auto registered = wire::parse<wire::Registered>(reply.value());
   if (!registered.ok()) return registered.status().with_context("the server's registration reply");
@@ -141,7 +137,7 @@ Result<Joined> join(const JoinOptions& options, const runtime::HostBenchmark& be
   record.host_id = registered.value().host_id;
   record.server_public_key = registered.value().server_public_key;
   const std::string text = nlohmann::json(record).dump(2) + "\n";
-  P2C2R_RETURN_IF_ERROR(write_file_durably(options.state_dir + "/server.json", text_bytes(text)));
+  P2C2R_RETURN_IF_ERROR(write_file_durably(options.state_dir + "/server.json", bytes_of(text)));
   return Joined{std::move(key), std::move(record), server_key.value(), std::move(client)};
 }
 

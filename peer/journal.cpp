@@ -74,8 +74,7 @@ Status Journal::put(const JournalEntry& e) {
       {"error", e.error},           {"seconds", e.seconds}, {"output_bytes", e.output.size()}};
   if (e.digest) j["digest"] = e.digest->hex();
   const std::string text = j.dump();
-  return write_file_durably(base + ".json",
-                            ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  return write_file_durably(base + ".json", bytes_of(text));
 }
 
 Status Journal::remove(uint64_t replica_id) {

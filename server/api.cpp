@@ -3,10 +3,6 @@
 namespace p2c2r::server {
 namespace {
 
-ByteView bytes_of(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // A decimal id of at most 19 digits (fits int64), or nullopt.
 std::optional<uint64_t> parse_id(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -131,12 +127,12 @@ void Api::handle(const Request& r, Respond respond) {
     if (slash != std::string_view::npos) {
       // An operator's release of a quarantined host.
       if (rest.substr(slash) != "/clear")
-        return respond(error_reply(
-            not_found("no such route: " + path + " (expected /v1/hosts/{id}/clear)")));
+        return respond(
+            error_reply(not_found("no such route: " + path + " (expected /v1/hosts/{id}/clear)")));
       if (r.method != "POST") return respond(method_not_allowed(r.method, path));
       if (!is_admin(r))
-        return respond(error_reply(permission_denied(
-            "this route needs the admin token (Authorization: Bearer <token>)")));
+        return respond(error_reply(
+            permission_denied("this route needs the admin token (Authorization: Bearer <token>)")));
       return coordinator_.clear_host(*id, std::move(respond));
     }
     if (r.method != "GET") return respond(method_not_allowed(r.method, path));

@@ -34,10 +34,6 @@ const kernels::Registry& registry() {
   return r;
 }
 
-ByteView bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // Polls until `done` holds, bounded; no sleeps as synchronisation.
 bool wait_for(const std::function<bool()>& done, std::chrono::seconds bound) {
   const auto until = std::chrono::steady_clock::now() + bound;
@@ -91,7 +87,7 @@ class PeerIntegrationTest : public ::testing::Test {
     spec.replication.target_nresults = quorum;
     spec.raw = wire::RawSpec{kernel, params, seed, units, {}};
     auto body =
-        http::ok_body(admin_.request("POST", "/v1/workloads", bytes(wire::serialize(spec))));
+        http::ok_body(admin_.request("POST", "/v1/workloads", bytes_of(wire::serialize(spec))));
     EXPECT_TRUE(body.ok()) << body.status().to_string();
     return body.ok() ? wire::parse<wire::WorkloadStatus>(*body).value() : wire::WorkloadStatus{};
   }

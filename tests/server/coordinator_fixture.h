@@ -12,10 +12,6 @@
 
 namespace p2c2r::server {
 
-inline ByteView view(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // One server's worth of state over a temp data dir; restart() rebuilds it from the store.
 class CoordinatorTest : public ::testing::Test {
  protected:
@@ -34,13 +30,12 @@ class CoordinatorTest : public ::testing::Test {
     store_ = std::move(open_sqlite_store(dir_.file("db")).value());
     commit_ = std::make_unique<GroupCommit>(*store_, nullptr);
     blobs_ = std::make_unique<BlobStore>(dir_.file("blobs"));
-    coord_ = std::make_unique<Coordinator>(
-        CoordinatorOptions{.registry = &registry_,
-                           .server_key = &server_key_,
-                           .reliability = reliability_,
-                           .trusted_device = device_.get(),
-                           .seed = 1},
-        *commit_, *blobs_);
+    coord_ = std::make_unique<Coordinator>(CoordinatorOptions{.registry = &registry_,
+                                                              .server_key = &server_key_,
+                                                              .reliability = reliability_,
+                                                              .trusted_device = device_.get(),
+                                                              .seed = 1},
+                                           *commit_, *blobs_);
     auto snap = store_->load();
     ASSERT_TRUE(snap.ok());
     ASSERT_TRUE(coord_->load(*snap).ok());
@@ -66,10 +61,10 @@ class CoordinatorTest : public ::testing::Test {
 
   Result<Coordinator::Auth> sign(const Peer& peer, const std::string& method,
                                  const std::string& path, const std::string& body) {
-    const auto h = crypto::sign_request(peer.key, peer.id, method, path, now_ms(), view(body));
+    const auto h = crypto::sign_request(peer.key, peer.id, method, path, now_ms(), bytes_of(body));
     const std::string pub = peer.key.public_key().hex();
     return coord_->authenticate(method, path, h.host_id, h.timestamp, h.nonce, h.signature,
-                                view(body), peer.id == 0 ? &pub : nullptr);
+                                bytes_of(body), peer.id == 0 ? &pub : nullptr);
   }
 
   Peer register_peer(const std::string& name) {

@@ -12,7 +12,6 @@ namespace {
 using testing::TempDir;
 using wire::Json;
 
-
 TEST_F(CoordinatorTest, ManifestIsSignedByTheServerKey) {
   Peer a = register_peer("a");
   submit(1);
@@ -116,24 +115,24 @@ TEST_F(CoordinatorTest, ReportsForReplicasNotSentAreDeniedAndDuplicatesConflict)
 TEST_F(CoordinatorTest, ReplayedNonceAndBadSignatureAreRefused) {
   Peer a = register_peer("a");
   const std::string body = "{}";
-  const auto h = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), view(body));
+  const auto h = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), bytes_of(body));
   EXPECT_TRUE(coord_
                   ->authenticate("POST", "/v1/work", h.host_id, h.timestamp, h.nonce, h.signature,
-                                 view(body))
+                                 bytes_of(body))
                   .ok());
   auto again = coord_->authenticate("POST", "/v1/work", h.host_id, h.timestamp, h.nonce,
-                                    h.signature, view(body));
+                                    h.signature, bytes_of(body));
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("replayed"), std::string::npos);
-  const auto h2 = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), view(body));
+  const auto h2 = crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms(), bytes_of(body));
   auto tampered = coord_->authenticate("POST", "/v1/work", h2.host_id, h2.timestamp, h2.nonce,
-                                       h2.signature, view(std::string("{\"wait_ms\":1}")));
+                                       h2.signature, bytes_of(std::string("{\"wait_ms\":1}")));
   ASSERT_FALSE(tampered.ok());
   EXPECT_EQ(tampered.status().code(), Code::kPermissionDenied);
   const auto stale =
-      crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms() - 3600000, view(body));
+      crypto::sign_request(a.key, a.id, "POST", "/v1/work", now_ms() - 3600000, bytes_of(body));
   auto old = coord_->authenticate("POST", "/v1/work", stale.host_id, stale.timestamp, stale.nonce,
-                                  stale.signature, view(body));
+                                  stale.signature, bytes_of(body));
   ASSERT_FALSE(old.ok());
   EXPECT_NE(old.status().message().find("stale"), std::string::npos);
 }
@@ -216,7 +215,7 @@ TEST_F(CoordinatorTest, GeneratedInputsAreNamedInTheManifestAndOnlyItsHostsMayFe
   Reply blob =
       call([&](Respond done) { coord_->fetch_blob(a.id, digest, nullptr, std::move(done)); });
   ASSERT_EQ(blob.status, 200) << blob.body;
-  EXPECT_EQ(digest_of(view(blob.body)).hex(), digest);
+  EXPECT_EQ(digest_of(bytes_of(blob.body)).hex(), digest);
   EXPECT_EQ(call([&](Respond done) {
               coord_->fetch_blob(b.id, digest, nullptr, std::move(done));
             }).status,

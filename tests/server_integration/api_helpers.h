@@ -15,10 +15,6 @@
 
 namespace p2c2r::testing {
 
-inline ByteView bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // A simulated peer: its own key, host id and keep-alive connection.
 struct Peer {
   crypto::KeyPair key = crypto::KeyPair::generate();
@@ -29,14 +25,14 @@ struct Peer {
       : client(server.client()) {
     wire::RegisterHost req{
         key.public_key().hex(), name, {"test gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
-    auto r = client.signed_request(key, 0, "POST", "/v1/hosts", bytes(wire::serialize(req)));
+    auto r = client.signed_request(key, 0, "POST", "/v1/hosts", bytes_of(wire::serialize(req)));
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     EXPECT_EQ(r->status, 200) << r->body;
     id = wire::parse<wire::Registered>(r->body)->host_id;
   }
   http::Response call(const std::string& method, const std::string& path, const std::string& body,
                       const std::string& type = "application/json") {
-    auto r = client.signed_request(key, id, method, path, bytes(body), type);
+    auto r = client.signed_request(key, id, method, path, bytes_of(body), type);
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     return r.ok() ? *r : http::Response{};
   }
@@ -51,7 +47,7 @@ struct Peer {
   http::Response report(uint64_t replica, const std::string& output) {
     return call(
         "POST", "/v1/reports",
-        wire::serialize(wire::Report{replica, true, digest_of(bytes(output)).hex(), "", 0.01}));
+        wire::serialize(wire::Report{replica, true, digest_of(bytes_of(output)).hex(), "", 0.01}));
   }
 };
 
@@ -62,7 +58,8 @@ inline wire::WorkloadStatus submit(http::Client& admin, uint32_t units,
   spec.deadline_ms = deadline_ms;
   spec.replication.min_quorum = quorum;
   spec.raw = wire::RawSpec{"peak", {{"invocations", 64}, {"iterations", 4}}, 1, units, {}};
-  auto body = http::ok_body(admin.request("POST", "/v1/workloads", bytes(wire::serialize(spec))));
+  auto body =
+      http::ok_body(admin.request("POST", "/v1/workloads", bytes_of(wire::serialize(spec))));
   EXPECT_TRUE(body.ok()) << body.status().to_string();
   return body.ok() ? *wire::parse<wire::WorkloadStatus>(*body) : wire::WorkloadStatus{};
 }

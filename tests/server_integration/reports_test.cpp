@@ -11,7 +11,6 @@
 namespace p2c2r {
 namespace {
 
-using testing::bytes;
 using testing::expect_error;
 using testing::Peer;
 using testing::ServerProcess;
@@ -22,7 +21,7 @@ using wire::Json;
 const std::string kGood = "the good output";
 const std::string kBad = "a wrong output";
 
-std::string hex_of(const std::string& output) { return digest_of(bytes(output)).hex(); }
+std::string hex_of(const std::string& output) { return digest_of(bytes_of(output)).hex(); }
 
 class ReportsTest : public ::testing::Test {
  protected:

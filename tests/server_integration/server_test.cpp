@@ -16,7 +16,6 @@
 namespace p2c2r {
 namespace {
 
-using testing::bytes;
 using testing::expect_error;
 using testing::Peer;
 using testing::ServerProcess;
@@ -79,7 +78,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
   auto ra = a.work();
   ASSERT_TRUE(ra);
   auto post = [&](const std::string& path, const std::string& body) {
-    auto r = admin.request("POST", path, bytes(body));
+    auto r = admin.request("POST", path, bytes_of(body));
     EXPECT_TRUE(r.ok()) << path << ": " << r.status().to_string();
     return r.ok() ? *r : http::Response{};
   };
@@ -90,11 +89,13 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
                400, "raw.units");
   expect_error(post("/v1/workloads", R"({"kind":"quantum"})"), 400, "quantum");
   expect_error(post("/v1/workloads", std::string(2 << 20, ' ')), 413, "exceeds");
-  expect_error(*server.client().request("POST", "/v1/workloads", bytes("{}")), 403, "admin token");
-  expect_error(*server.client().request("POST", "/v1/work", bytes("{}")), 403, "missing signature");
+  expect_error(*server.client().request("POST", "/v1/workloads", bytes_of("{}")), 403,
+               "admin token");
+  expect_error(*server.client().request("POST", "/v1/work", bytes_of("{}")), 403,
+               "missing signature");
   // Signed by a key that is not host a's.
-  auto forged =
-      a.client.signed_request(crypto::KeyPair::generate(), a.id, "POST", "/v1/work", bytes("{}"));
+  auto forged = a.client.signed_request(crypto::KeyPair::generate(), a.id, "POST", "/v1/work",
+                                        bytes_of("{}"));
   expect_error(*forged, 403, "bad signature");
   // The same signed request twice.
   const std::string body = "{}";
@@ -102,15 +103,15 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
                                       std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count(),
-                                      bytes(body));
+                                      bytes_of(body));
   const http::Headers headers = {{crypto::kHostHeader, h.host_id},
                                  {crypto::kTimestampHeader, h.timestamp},
                                  {crypto::kNonceHeader, h.nonce},
                                  {crypto::kSignatureHeader, h.signature}};
-  auto first = a.client.request("POST", "/v1/work", bytes(body), "application/json", headers);
+  auto first = a.client.request("POST", "/v1/work", bytes_of(body), "application/json", headers);
   EXPECT_EQ(first->status, 204) << first->body;
-  expect_error(*a.client.request("POST", "/v1/work", bytes(body), "application/json", headers), 403,
-               "replayed nonce");
+  expect_error(*a.client.request("POST", "/v1/work", bytes_of(body), "application/json", headers),
+               403, "replayed nonce");
   expect_error(a.call("POST", "/v1/work", R"({"wait_ms":-5})"), 400, "wait_ms");
   expect_error(b.report(ra->replica_id, "x"), 403, "was not sent to host");
   expect_error(a.call("POST", "/v1/reports", R"({"replica_id":1,"ok":true,"digest":"zz"})"), 400,
@@ -120,7 +121,7 @@ TEST_F(ServerIntegrationTest, BadInputGetsAJsonErrorAndChangesNothing) {
   expect_error(a.call("PUT", "/v1/replicas/" + std::to_string(ra->replica_id) + "/output",
                       "not good", "application/octet-stream"),
                400, "does not match");
-  expect_error(*admin.request("GET", "/v1/blobs/" + digest_of(bytes("good")).hex()), 404,
+  expect_error(*admin.request("GET", "/v1/blobs/" + digest_of(bytes_of("good")).hex()), 404,
                "not stored");
   expect_error(*admin.request("GET", "/v1/nowhere"), 404, "no such route");
   expect_error(*admin.request("DELETE", "/v1/workloads"), 405, "not allowed");
@@ -179,14 +180,15 @@ TEST_F(ServerIntegrationTest, SigkillDuringReportsLosesNoAcknowledgedReportAndNo
       peers.emplace_back([&, p] {
         Peer peer(*server, "p" + std::to_string(p));
         for (;;) {
-          auto r = peer.client.signed_request(peer.key, peer.id, "POST", "/v1/work", bytes("{}"));
+          auto r =
+              peer.client.signed_request(peer.key, peer.id, "POST", "/v1/work", bytes_of("{}"));
           if (!r.ok() || r->status != 200) return;
           auto a = wire::parse<wire::Assignment>(r->body);
           const std::string out = "out" + std::to_string(a->manifest.unit_id);
           auto rep = peer.client.signed_request(
               peer.key, peer.id, "POST", "/v1/reports",
-              bytes(wire::serialize(
-                  wire::Report{a->replica_id, true, digest_of(bytes(out)).hex(), "", 0})));
+              bytes_of(wire::serialize(
+                  wire::Report{a->replica_id, true, digest_of(bytes_of(out)).hex(), "", 0})));
           if (!rep.ok() || rep->status != 200) return;
           std::lock_guard lock(mu);
           acked_replicas.insert(a->replica_id);
