@@ -6,20 +6,6 @@
 
 namespace p2c2r::kernels::physics {
 
-uint32_t isqrt32(uint32_t x) {
-  uint32_t res = 0, bit = uint32_t{1} << 30;
-  for (int i = 0; i < 16; ++i) {
-    if (x >= res + bit) {
-      x -= res + bit;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  return res;
-}
-
 namespace {
 
 int32_t cell_coord(const Config& c, int32_t p) {

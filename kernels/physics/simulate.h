@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/isqrt.h"
 #include "kernels/physics/world.h"
 
 namespace p2c2r::kernels::physics {
@@ -18,8 +19,7 @@ namespace p2c2r::kernels::physics {
 // fixed neighbour order (physics_common.glsl has the same constant).
 constexpr uint32_t kMaxContacts = 16;
 
-// Floor square root (16 fixed rounds, as in the shaders).
-uint32_t isqrt32(uint32_t x);
+using kernels::isqrt32;  // kernels/isqrt.h: 16 fixed rounds, as in the shaders
 
 // Runs config.steps steps on `bodies` (id order) and returns the new state.
 std::vector<Body> simulate(const Config& config, std::vector<Body> bodies, unsigned threads);

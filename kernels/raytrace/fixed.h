@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+#include "kernels/isqrt.h"
+
 namespace p2c2r::kernels::raytrace {
 
 constexpr int32_t kOne = 1 << 16;
@@ -43,26 +45,8 @@ inline Vec3 crossq(Vec3 a, Vec3 b) {
           static_cast<int32_t>((int64_t{a.x} * b.y - int64_t{a.y} * b.x) >> 16)};
 }
 
-// floor(sqrt(v)), bit by bit, for 32- and 64-bit unsigned v: always half the
-// width in rounds, so the shader's loop is uniform across lanes.
-template <typename U>
-U isqrt_bits(U v) {
-  constexpr int kRounds = sizeof(U) * 4;
-  U res = 0, bit = U{1} << (2 * kRounds - 2);
-  for (int i = 0; i < kRounds; ++i) {
-    const U trial = res + bit;
-    if (v >= trial) {
-      v -= trial;
-      res = (res >> 1) + bit;
-    } else {
-      res >>= 1;
-    }
-    bit >>= 2;
-  }
-  return res;
-}
-inline uint64_t isqrt64(uint64_t v) { return isqrt_bits<uint64_t>(v); }
-inline uint32_t isqrt32(uint32_t v) { return isqrt_bits<uint32_t>(v); }
+using kernels::isqrt32;  // kernels/isqrt.h: as the shaders compute them
+using kernels::isqrt64;
 
 // Scales v (each |component| <= about len) to unit length, given len = |v| in
 // Q16.16 (len >= 1): multiplies by 2^46 / len so the product stays below 2^47.
