@@ -44,6 +44,33 @@ std::vector<T> from_bytes(ByteView bytes) {
 
 std::string to_hex(ByteView bytes);
 
+// Reads little-endian words from a blob, front to back. Reads are unchecked:
+// the caller checks sizes first (has(), or the blob's total size), which is
+// how every blob format here validates before it parses.
+class WordReader {
+ public:
+  explicit WordReader(ByteView blob) : blob_(blob) {}
+  bool has(uint64_t bytes) const { return blob_.size() - pos_ >= bytes; }
+  uint32_t u32() {
+    uint32_t v;
+    std::memcpy(&v, blob_.data() + pos_, 4);
+    pos_ += 4;
+    return v;
+  }
+  int32_t i32() { return static_cast<int32_t>(u32()); }
+  ByteView take(uint64_t bytes) {
+    const ByteView view = blob_.subspan(pos_, bytes);
+    pos_ += bytes;
+    return view;
+  }
+  uint64_t pos() const { return pos_; }
+  uint64_t left() const { return blob_.size() - pos_; }
+
+ private:
+  ByteView blob_;
+  uint64_t pos_ = 0;
+};
+
 // The bytes of a string (JSON bodies, signing strings), without a copy.
 inline ByteView bytes_of(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -137,30 +137,6 @@ namespace {
 
 uint64_t padded4(uint64_t n) { return (n + 3) / 4 * 4; }
 
-class Reader {
- public:
-  explicit Reader(ByteView blob) : blob_(blob) {}
-  bool has(uint64_t bytes) const { return blob_.size() - pos_ >= bytes; }
-  uint32_t u32() {
-    uint32_t v;
-    std::memcpy(&v, blob_.data() + pos_, 4);
-    pos_ += 4;
-    return v;
-  }
-  int32_t i32() { return static_cast<int32_t>(u32()); }
-  ByteView take(uint64_t bytes) {
-    auto view = blob_.subspan(pos_, bytes);
-    pos_ += bytes;
-    return view;
-  }
-  uint64_t pos() const { return pos_; }
-  uint64_t left() const { return blob_.size() - pos_; }
-
- private:
-  ByteView blob_;
-  uint64_t pos_ = 0;
-};
-
 }  // namespace
 
 Bytes encode_model(const Model& model) {
@@ -182,7 +158,7 @@ Bytes encode_model(const Model& model) {
 }
 
 Result<Model> decode_model(ByteView blob) {
-  Reader r(blob);
+  WordReader r(blob);
   if (!r.has(kHeaderWords * 4))
     return invalid_argument("weights blob of " + std::to_string(blob.size()) +
                             " bytes is shorter than the " + std::to_string(kHeaderWords * 4) +

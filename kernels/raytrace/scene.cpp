@@ -27,16 +27,9 @@ class Writer {
 };
 
 // Reads words; the caller checked the total size first.
-class Reader {
+class Reader : public WordReader {
  public:
-  explicit Reader(ByteView blob) : blob_(blob) {}
-  uint32_t u32() {
-    uint32_t v;
-    std::memcpy(&v, blob_.data() + pos_, 4);
-    pos_ += 4;
-    return v;
-  }
-  int32_t i32() { return static_cast<int32_t>(u32()); }
+  using WordReader::WordReader;
   Vec3 vec() {
     Vec3 v;
     v.x = i32();
@@ -54,8 +47,6 @@ class Reader {
   bool bad_padding() const { return bad_padding_; }
 
  private:
-  ByteView blob_;
-  size_t pos_ = 0;
   bool bad_padding_ = false;
 };
 
@@ -105,8 +96,10 @@ Status check_count(const std::string& what, uint32_t n, uint32_t lo, uint32_t hi
 Status check_header(const Scene& s) {
   const Camera& c = s.camera;
   P2C2R_RETURN_IF_ERROR(check_vec("camera eye", c.eye, -kSceneBound, kSceneBound));
-  P2C2R_RETURN_IF_ERROR(check_vec("camera forward", c.forward, -kMaxCameraComponent, kMaxCameraComponent));
-  P2C2R_RETURN_IF_ERROR(check_vec("camera right", c.right, -kMaxCameraComponent, kMaxCameraComponent));
+  P2C2R_RETURN_IF_ERROR(
+      check_vec("camera forward", c.forward, -kMaxCameraComponent, kMaxCameraComponent));
+  P2C2R_RETURN_IF_ERROR(
+      check_vec("camera right", c.right, -kMaxCameraComponent, kMaxCameraComponent));
   P2C2R_RETURN_IF_ERROR(check_vec("camera up", c.up, -kMaxCameraComponent, kMaxCameraComponent));
   if (dot64(c.forward, c.forward) < (int64_t{1} << 28)) {
     return invalid_argument("scene: camera forward is shorter than 1/4");
@@ -145,7 +138,8 @@ Status check_primitives(const Scene& s) {
   for (size_t i = 0; i < s.planes.size(); ++i) {
     const std::string w = "plane " + std::to_string(i);
     P2C2R_RETURN_IF_ERROR(check_unit(w + " normal", s.planes[i].normal));
-    P2C2R_RETURN_IF_ERROR(check_range(w + " offset", s.planes[i].offset, -kSceneBound, kSceneBound));
+    P2C2R_RETURN_IF_ERROR(
+        check_range(w + " offset", s.planes[i].offset, -kSceneBound, kSceneBound));
     P2C2R_RETURN_IF_ERROR(check_material_index(w, s.planes[i].material, nm));
   }
   for (size_t i = 0; i < s.triangles.size(); ++i) {
@@ -159,8 +153,10 @@ Status check_primitives(const Scene& s) {
   }
   for (size_t i = 0; i < s.lights.size(); ++i) {
     const std::string w = "light " + std::to_string(i);
-    P2C2R_RETURN_IF_ERROR(check_vec(w + " position", s.lights[i].position, -kSceneBound, kSceneBound));
-    P2C2R_RETURN_IF_ERROR(check_vec(w + " intensity", s.lights[i].intensity, 0, kMaxLightIntensity));
+    P2C2R_RETURN_IF_ERROR(
+        check_vec(w + " position", s.lights[i].position, -kSceneBound, kSceneBound));
+    P2C2R_RETURN_IF_ERROR(
+        check_vec(w + " intensity", s.lights[i].intensity, 0, kMaxLightIntensity));
   }
   return Status::Ok();
 }
@@ -191,7 +187,8 @@ Status check_bvh(const Scene& s) {
     }
     if (node.count > kMaxLeafTriangles) {
       return invalid_argument("scene: " + w + " is a leaf of " + std::to_string(node.count) +
-                              " triangles, at most " + std::to_string(kMaxLeafTriangles) + " allowed");
+                              " triangles, at most " + std::to_string(kMaxLeafTriangles) +
+                              " allowed");
     }
     if (node.count > 0) {
       if (uint64_t{node.first} + node.count > s.triangles.size()) {
@@ -205,7 +202,8 @@ Status check_bvh(const Scene& s) {
                               std::to_string(n));
     }
     if (depth[i] + 1 >= kStackDepth) {
-      return invalid_argument("scene: BVH is deeper than " + std::to_string(kStackDepth) + " levels");
+      return invalid_argument("scene: BVH is deeper than " + std::to_string(kStackDepth) +
+                              " levels");
     }
     for (uint32_t c = node.first; c <= node.first + 1; ++c) {
       ++parents[c];
@@ -259,8 +257,9 @@ Bytes serialize_scene(const Scene& s) {
 
 Result<Scene> parse_scene(ByteView blob) {
   if (blob.size() < kHeaderWords * 4) {
-    return invalid_argument("scene: " + std::to_string(blob.size()) + " bytes is shorter than the " +
-                            std::to_string(kHeaderWords * 4) + "-byte header");
+    return invalid_argument("scene: " + std::to_string(blob.size()) +
+                            " bytes is shorter than the " + std::to_string(kHeaderWords * 4) +
+                            "-byte header");
   }
   Reader r(blob);
   if (r.u32() != kSceneMagic) return invalid_argument("scene: bad magic (not a P2RT scene)");
