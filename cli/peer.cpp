@@ -201,8 +201,27 @@ int run_peer(const Args& args) {
   work.start();
   log("working with " + std::to_string(loop.slots) + " slot(s); SIGTERM stops");
 
+  // status.json for `p2c2r peer status`: rewritten when something changed,
+  // and every 30 s as a heartbeat, not every tick (each write is fsync'd).
   const std::string status_path = join.state_dir + "/status.json";
   Json server_view;
+  std::string last_written;
+  auto last_write = std::chrono::steady_clock::time_point{};
+  const auto write_status = [&](const peer::PeerStatus& st, const char* state_override) {
+    Json s = status_json(st);
+    if (state_override) s["state"] = state_override;
+    s["server"] = joined.value().server.url;
+    s["host_id"] = joined.value().server.host_id;
+    s["server_view"] = server_view;
+    Json compare = s;
+    compare.erase("updated_unix");
+    const std::string key = compare.dump();
+    const auto now = std::chrono::steady_clock::now();
+    if (key == last_written && now - last_write < std::chrono::seconds(30)) return;
+    last_written = key;
+    last_write = now;
+    (void)peer::write_file_durably(status_path, bytes_of(s.dump(2) + "\n"));
+  };
   auto last_host_info = std::chrono::steady_clock::time_point{};
   for (;;) {
     timespec tick{1, 0};
@@ -215,20 +234,11 @@ int run_peer(const Args& args) {
       last_host_info = std::chrono::steady_clock::now();
       if (auto info = link.host_info(); info.ok()) server_view = wire::to_json(info.value());
     }
-    Json s = status_json(work.status());
-    s["server"] = joined.value().server.url;
-    s["host_id"] = joined.value().server.host_id;
-    s["server_view"] = server_view;
-    (void)peer::write_file_durably(status_path, bytes_of(s.dump(2) + "\n"));
+    write_status(work.status(), nullptr);
   }
   work.stop();
   const peer::PeerStatus end = work.status();
-  Json s = status_json(end);
-  s["state"] = "stopped";
-  s["server"] = joined.value().server.url;
-  s["host_id"] = joined.value().server.host_id;
-  s["server_view"] = server_view;
-  (void)peer::write_file_durably(status_path, bytes_of(s.dump(2) + "\n"));
+  write_status(end, "stopped");
   log("stopped: " + std::to_string(end.units_done) + " units done, " +
       std::to_string(end.reports_pending) + " result(s) journaled for the next start");
   return 0;
@@ -259,7 +269,7 @@ int peer_status(const Args& args) {
     std::cout << s.dump(2) << "\n";
     return 0;
   }
-  std::cout << "state        " << s.value("state", "") << (alive ? "" : "") << "\n"
+  std::cout << "state        " << s.value("state", "") << "\n"
             << "server       " << s.value("server", "") << " (host " << s.value("host_id", 0)
             << ")\n"
             << "updated      " << age << " s ago\n"

@@ -185,7 +185,7 @@ TEST_F(PeerIntegrationTest, EveryKernelFamilyCompletesOnTwoPeersAndMatchesTheCpu
 
 TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) {
   ASSERT_FALSE(pin_.empty()) << server_.output();
-  // A unit in flight shows in status.json (rewritten every second) and, from
+  // A unit in flight shows in status.json (rewritten within a second of a change) and, from
   // the moment it starts, as its "killed while running" journal entry.
   wire::ParamMap params = registry().find("physics").value()->small_params();
   params["steps"] = 1024;
