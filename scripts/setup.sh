@@ -19,12 +19,39 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -gt 0 ]; then
+# lavapipe comes from bookworm-backports (Mesa 25): its llvmpipe runs the kernels
+# 1.3-2x faster than bookworm's Mesa 22.3 and loads uniform addresses once even
+# inside loops (docs/building.md). Debian 13 ships Mesa 25 itself.
+mesa_backports=0
+if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
+  mesa_version=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+  if [ -z "$mesa_version" ] || ! dpkg --compare-versions "$mesa_version" ge 25; then
+    mesa_backports=1
+  fi
+fi
+
+need_root() {
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+    echo "setup.sh: $1; run as root to install them" >&2
     exit 1
   fi
+}
+
+if [ ${#missing[@]} -gt 0 ] || [ "$mesa_backports" -eq 1 ]; then
+  need_root "missing packages: ${missing[*]} (mesa from backports: $mesa_backports)"
   export DEBIAN_FRONTEND=noninteractive
+  if [ "$mesa_backports" -eq 1 ] &&
+    ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo "deb http://deb.debian.org/debian bookworm-backports main" \
+      >/etc/apt/sources.list.d/bookworm-backports.list
+  fi
   apt-get update
+fi
+
+if [ "$mesa_backports" -eq 1 ]; then
+  apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
