@@ -167,11 +167,17 @@ Status finish_lockdown(const LockdownOptions& options, Protections& protections)
   if (clearenv() != 0) return internal_error("clearenv failed");
   protections.environment = "on: cleared after the device was opened";
 
-  // A write to stderr when it is a regular file must fail with EFBIG rather
-  // than kill the executor.
+  // RLIMIT_FSIZE also bounds memfds, and Mesa 24+ llvmpipe backs all device
+  // memory with one it grows by ftruncate: a limit of 0 made every buffer
+  // allocation a SIGBUS. Files cannot be opened for writing (seccomp,
+  // Landlock), so the limit only bounds the driver's memory file and an
+  // inherited stderr; it is the address-space limit. Past it, a write fails
+  // with EFBIG rather than killing the executor.
   signal(SIGXFSZ, SIG_IGN);
   std::string limits;
-  P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_FSIZE, "fsize", 0, limits));
+  const rlim_t file_size =
+      options.address_space_bytes > 0 ? options.address_space_bytes : RLIM_INFINITY;
+  P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_FSIZE, "fsize", file_size, limits));
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_CORE, "core", 0, limits));
   P2C2R_RETURN_IF_ERROR(set_limit(RLIMIT_NOFILE, "nofile", options.max_open_files, limits));
   if (options.cpu_seconds > 0)

@@ -83,6 +83,11 @@ Status add_rules(scmp_filter_ctx ctx) {
   P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "creat"));
   P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "openat2"));  // flags sit behind a pointer
 
+  // Growing the driver's memory file (llvmpipe's memfd, opened before the
+  // lockdown); never stdin/stdout/stderr, which may be the peer's log file.
+  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ALLOW, "ftruncate", {SCMP_A0(SCMP_CMP_GT, 2)}));
+  P2C2R_RETURN_IF_ERROR(add(ctx, SCMP_ACT_ERRNO(EPERM), "ftruncate", {SCMP_A0(SCMP_CMP_LE, 2)}));
+
   // New threads only: clone without CLONE_THREAD would be a fork.
   P2C2R_RETURN_IF_ERROR(
       add(ctx, SCMP_ACT_ALLOW, "clone", {SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)}));
