@@ -2,7 +2,9 @@
 // keep-alive HTTPS connection, doing request -> report cycles against one
 // in-process `p2c2r server` (SQLite, fsync'ed group commits, so every
 // acknowledged report is durable). Prints cycles per second and the p50/p99
-// latency of one cycle (both requests).
+// latency of one cycle. A cycle is one unit: its assignment and its report;
+// like `p2c2r peer`, a report also asks for the next unit (one round trip),
+// `--separate-requests` measures a POST /v1/work per unit instead.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -40,7 +42,7 @@ struct PeerResult {
   std::string first_error;
 };
 
-void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
+void run_peer(const std::string& url, const std::string& ca, bool separate,
               const std::atomic<bool>& go, const std::atomic<bool>& stop, std::atomic<int>& ready,
               PeerResult& out) {
   auto fail = [&](const std::string& what) {
@@ -57,38 +59,48 @@ void run_peer(const std::string& url, const std::string& ca, uint32_t wait_ms,
   ++ready;
   if (!r.ok()) return fail(r.status().message());
   const uint64_t id = wire::parse<wire::Registered>(*r)->host_id;
-  const std::string request = wire::serialize(wire::WorkRequest{wait_ms});
+  const std::string request = wire::serialize(wire::WorkRequest{0});
+  std::optional<wire::Assignment> next;  // handed out with the previous report
   while (!go) std::this_thread::yield();
   while (!stop) {
     const auto start = Clock::now();
-    auto w = client->signed_request(key, id, "POST", "/v1/work", bytes_of(request));
-    if (!w.ok() || (w->status != 200 && w->status != 204)) {
-      fail(w.ok() ? http::status_of(*w).message() : w.status().message());
-      continue;
+    if (!next) {
+      auto w = client->signed_request(key, id, "POST", "/v1/work", bytes_of(request));
+      if (!w.ok() || (w->status != 200 && w->status != 204)) {
+        fail(w.ok() ? http::status_of(*w).message() : w.status().message());
+        continue;
+      }
+      if (w->status == 204) {
+        ++out.idle;
+        continue;
+      }
+      auto a = wire::parse<wire::Assignment>(w->body);
+      if (!a.ok()) {
+        fail(a.status().message());
+        continue;
+      }
+      next = std::move(*a);
     }
-    if (w->status == 204) {
-      ++out.idle;
-      continue;
-    }
-    auto a = wire::parse<wire::Assignment>(w->body);
-    if (!a.ok()) {
-      fail(a.status().message());
-      continue;
-    }
+    const wire::Assignment a = std::move(*next);
+    next.reset();
     // Honest peers: the unit's real output, from the CPU reference (a tiny
     // peak unit, microseconds), so the server's own spot checks agree.
-    auto output = honest_output(a->manifest);
+    auto output = honest_output(a.manifest);
     if (!output.ok()) {
       fail(output.status().message());
       continue;
     }
-    const wire::Report rep{a->replica_id, true, digest_of(*output).hex(), "", 0.001};
-    auto ok = http::ok_body(
+    wire::Report rep{a.replica_id, true, digest_of(*output).hex(), "", 0.001};
+    rep.want_work = !separate;
+    auto body = http::ok_body(
         client->signed_request(key, id, "POST", "/v1/reports", bytes_of(wire::serialize(rep))));
-    if (!ok.ok()) {
-      fail(ok.status().message());
+    auto reply = body.ok() ? wire::parse<wire::ReportReply>(*body)
+                           : Result<wire::ReportReply>(body.status());
+    if (!reply.ok()) {
+      fail(reply.status().message());
       continue;
     }
+    next = std::move(reply->work);
     out.cycle_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
 }
@@ -107,7 +119,7 @@ int dispatch_benchmark(const Args& args) {
   double seconds = 10;
   uint32_t quorum = 2;
   std::string data_dir;
-  bool json = false, no_fsync = false, no_trusted = false;
+  bool json = false, no_fsync = false, no_trusted = false, separate = false;
   cli::po::options_description options("bench dispatch options");
   options.add_options()("peers", cli::po::value(&peers)->default_value(peers),
                         "simulated peers (threads)")(
@@ -121,6 +133,9 @@ int dispatch_benchmark(const Args& args) {
       "commit without fsync (survives a crash, not a power loss)")(
       "no-trusted-device", cli::po::bool_switch(&no_trusted),
       "the server re-executes nothing itself (spot checks go to other peers)")(
+      "separate-requests", cli::po::bool_switch(&separate),
+      "a POST /v1/work and a POST /v1/reports per cycle, instead of reports that also ask "
+      "for the next unit (what `p2c2r peer` does)")(
       "json", cli::po::bool_switch(&json), "print one JSON document");
   cli::po::variables_map vm;
   if (auto code =
@@ -181,7 +196,7 @@ int dispatch_benchmark(const Args& args) {
   std::vector<PeerResult> results(peers);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < peers; ++i)
-    threads.emplace_back(run_peer, url, ca, 0u, std::cref(go), std::cref(stop), std::ref(ready),
+    threads.emplace_back(run_peer, url, ca, separate, std::cref(go), std::cref(stop), std::ref(ready),
                          std::ref(results[i]));
   while (ready < static_cast<int>(peers)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const auto start = Clock::now();
@@ -215,11 +230,13 @@ int dispatch_benchmark(const Args& args) {
         {"peers", peers},           {"seconds", elapsed}, {"cycles", all.size()},
         {"cycles_per_second", cps}, {"p50_ms", p50},      {"p99_ms", p99},
         {"errors", errors},         {"idle_polls", idle}, {"store_commits", commits},
-        {"fsync", !no_fsync},       {"quorum", quorum},   {"first_error", first_error}};
+        {"fsync", !no_fsync},       {"quorum", quorum},   {"first_error", first_error},
+        {"work_with_reports", !separate}};
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("dispatch: %u peers, %.1f s, min_quorum %u, %s\n", peers, elapsed, quorum,
-                no_fsync ? "commits without fsync" : "every acknowledged report fsync'ed");
+    std::printf("dispatch: %u peers, %.1f s, min_quorum %u, %s, %s\n", peers, elapsed, quorum,
+                no_fsync ? "commits without fsync" : "every acknowledged report fsync'ed",
+                separate ? "separate work requests" : "the next unit comes with each report");
     std::printf(
         "  cycles      %zu (request + report)\n  cycles/s    %.0f\n  p50         %.2f ms\n  p99    "
         "     %.2f ms\n"

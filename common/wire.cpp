@@ -220,6 +220,7 @@ REQ(ok);
 OPT(digest);
 OPT(error);
 OPT(seconds);
+OPT(want_work);
 if (out.ok && !out.digest)
   return invalid_argument(join(path, "digest") + ": required when ok is true");
 if (!out.ok && out.error.empty())
@@ -228,6 +229,7 @@ P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(ReportReply)
 REQ(want_output);
+OPT(work);
 P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(Replication)
@@ -440,9 +442,14 @@ Json js(const Report& v) {
   Json j = {{"replica_id", v.replica_id}, {"ok", v.ok}, {"seconds", v.seconds}};
   if (v.digest) j["digest"] = *v.digest;
   if (!v.error.empty()) j["error"] = v.error;
+  if (v.want_work) j["want_work"] = true;
   return j;
 }
-Json js(const ReportReply& v) { return {{"want_output", v.want_output}}; }
+Json js(const ReportReply& v) {
+  Json j = {{"want_output", v.want_output}};
+  if (v.work) j["work"] = js(*v.work);
+  return j;
+}
 Json js(const Replication& v) {
   Json j = Json::object();
   if (v.min_quorum) j["min_quorum"] = *v.min_quorum;

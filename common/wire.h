@@ -83,10 +83,15 @@ struct Report {
   std::optional<std::string> digest;  // required when ok
   std::string error;                  // required when !ok
   double seconds = 0;
+  // Also a work request: the reply carries the next assignment if one is
+  // ready now (one round trip per unit, like BOINC's scheduler RPC; no long
+  // poll here: when none is ready the peer asks with POST /v1/work).
+  bool want_work = false;
 };
 
 struct ReportReply {
   bool want_output = false;  // upload the output with PUT /v1/replicas/ID/output
+  std::optional<Assignment> work;  // the next unit, when the report asked for one
 };
 
 // ---- users ----

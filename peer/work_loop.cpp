@@ -127,12 +127,29 @@ std::chrono::milliseconds WorkLoop::next_backoff(std::chrono::milliseconds& curr
   return std::chrono::milliseconds(jitter(rng));
 }
 
+bool WorkLoop::may_work(std::string* why) const {
+  if (stopping_) {
+    if (why) *why = "stopping";
+    return false;
+  }
+  return may_take_work(options_.availability, minutes_since_local_midnight(), cpu_busy_fraction(),
+                       why);
+}
+
 void WorkLoop::slot_main(size_t slot) {
   std::chrono::milliseconds backoff = options_.backoff_min / 2;
-  while (!stopping_) {
+  // Handed out with the previous report. Run even when stopping: process()
+  // then reports it as not started, so the server reissues it at once.
+  std::optional<wire::Assignment> next;
+  while (!stopping_ || next) {
+    if (next) {
+      const wire::Assignment a = std::move(*next);
+      next = process(slot, a);
+      continue;
+    }
     std::string why;
-    if (!may_take_work(options_.availability, minutes_since_local_midnight(), cpu_busy_fraction(),
-                       &why)) {
+    if (!may_work(&why)) {
+      if (stopping_) break;
       set_state("idle: " + why);
       pause(5s);
       continue;
@@ -154,7 +171,7 @@ void WorkLoop::slot_main(size_t slot) {
       set_state("waiting for work");
       continue;
     }
-    process(slot, **assignment);
+    next = process(slot, **assignment);
   }
 }
 
@@ -226,7 +243,7 @@ Result<std::vector<Bytes>> WorkLoop::fetch_inputs(const wire::Manifest& m) {
   return inputs;
 }
 
-void WorkLoop::process(size_t slot, const wire::Assignment& a) {
+std::optional<wire::Assignment> WorkLoop::process(size_t slot, const wire::Assignment& a) {
   const std::string label = "replica " + std::to_string(a.replica_id) + ": " + a.manifest.kernel;
   {
     std::lock_guard lock(mutex_);
@@ -290,12 +307,15 @@ void WorkLoop::process(size_t slot, const wire::Assignment& a) {
     std::lock_guard lock(mutex_);
     status_.last_error = label + ": " + entry.error;
   }
-  finish(std::move(entry));
+  // The report asks for the next unit only if this slot may take one.
+  std::optional<wire::Assignment> next;
+  finish(std::move(entry), may_work(nullptr) ? &next : nullptr);
   std::lock_guard lock(mutex_);
   std::erase(status_.running, label);
+  return next;
 }
 
-void WorkLoop::finish(JournalEntry entry) {
+void WorkLoop::finish(JournalEntry entry, std::optional<wire::Assignment>* next) {
   const Status journaled = journal_.put(entry);
   if (!journaled.ok()) {
     // Without the journal the only copy is in memory: try to deliver now.
@@ -309,16 +329,17 @@ void WorkLoop::finish(JournalEntry entry) {
   }
   // Removed once delivered even if the put failed: what is left is then the
   // stale marker, which must not be sent after the real result.
-  if (deliver(entry).ok()) (void)journal_.remove(entry.replica_id);
+  if (deliver(entry, next).ok()) (void)journal_.remove(entry.replica_id);
 }
 
-Status WorkLoop::deliver(const JournalEntry& entry) {
+Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignment>* next) {
   wire::Report report;
   report.replica_id = entry.replica_id;
   report.ok = entry.ok;
   if (entry.digest) report.digest = entry.digest->hex();
   report.error = entry.error;
   report.seconds = entry.seconds;
+  report.want_work = next != nullptr;
   auto reply = link_.report(report);
   if (!reply.ok()) {
     // Already reported (a reply lost before a crash), or a report the server
@@ -330,6 +351,8 @@ Status WorkLoop::deliver(const JournalEntry& entry) {
     }
     return reply.status();
   }
+  // Taken before the upload: the server assigned it, whatever happens next.
+  if (next) *next = std::move(reply->work);
   if (reply->want_output && entry.ok)
     P2C2R_RETURN_IF_ERROR(link_.upload_output(entry.replica_id, entry.output));
   return Status::Ok();

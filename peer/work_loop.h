@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -84,11 +85,15 @@ class WorkLoop {
  private:
   void slot_main(size_t slot);
   void flusher_main();
-  // Runs one assignment to a journaled (and, if possible, reported) result.
-  void process(size_t slot, const wire::Assignment& assignment);
-  // Refusal or failure of a unit, journaled and reported.
-  void finish(JournalEntry entry);
-  Status deliver(const JournalEntry& entry);
+  // Runs one assignment to a journaled (and, if possible, reported) result;
+  // the next assignment, when the report brought one.
+  std::optional<wire::Assignment> process(size_t slot, const wire::Assignment& assignment);
+  // Refusal or failure of a unit, journaled and reported; with `next`, the
+  // report also asks for the next unit and stores it there.
+  void finish(JournalEntry entry, std::optional<wire::Assignment>* next = nullptr);
+  Status deliver(const JournalEntry& entry, std::optional<wire::Assignment>* next = nullptr);
+  // Whether a slot may take another unit now (not stopping, availability).
+  bool may_work(std::string* why) const;
   Status check_manifest(const wire::Assignment& a, const kernels::Kernel** kernel) const;
   Result<std::vector<Bytes>> fetch_inputs(const wire::Manifest& m);
   // Sleeps up to `d`, waking early on stop; returns false if stopping.

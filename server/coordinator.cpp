@@ -331,9 +331,16 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
   metrics_.result_reported(now);
   settle_unit(u, now, ops);
   const bool want = rep.ok && !stored_blobs_.count(r.digest);
-  commit_.submit(std::move(ops),
-                 reply_after_commit(std::move(respond),
-                                    json_reply(200, wire::serialize(wire::ReportReply{want}))));
+  std::string body = wire::serialize(wire::ReportReply{want, std::nullopt});
+  // The next unit in the same commit and reply. A quarantined host gets none
+  // here; its next POST /v1/work says why.
+  if (rep.want_work && !quarantine_reason(h.row.id)) {
+    if (auto picked = ready_.take(h.view, now)) {
+      body = std::string("{\"want_output\":") + (want ? "true" : "false") +
+             ",\"work\":" + assign(h, *picked, now, ops) + "}";
+    }
+  }
+  commit_.submit(std::move(ops), reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
   wake_waiters(now);
 }
 

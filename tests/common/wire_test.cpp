@@ -70,6 +70,28 @@ TEST(WireTest, ReportNeedsDigestWhenOkAndErrorWhenNot) {
   EXPECT_EQ(r->error, "device lost");
 }
 
+TEST(WireTest, ReportCanAskForWorkAndTheReplyCarryIt) {
+  Report r{7, true, std::string(64, 'a'), "", 0.5};
+  EXPECT_FALSE(parse<Report>(serialize(r))->want_work);
+  r.want_work = true;
+  EXPECT_TRUE(parse<Report>(serialize(r))->want_work);
+  EXPECT_EQ(
+      error_of(parse<Report>(R"({"replica_id":1,"ok":false,"error":"x","want_work":1})").status()),
+      "want_work: expected true or false, got unsigned integer");
+
+  ReportReply reply{true, std::nullopt};
+  EXPECT_EQ(serialize(reply).find("work\""), std::string::npos);
+  reply.work = Assignment{9, 1234, Manifest{}, "ab"};
+  reply.work->manifest.kernel = "peak";
+  auto back = parse<ReportReply>(serialize(reply));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  ASSERT_TRUE(back->work);
+  EXPECT_EQ(back->work->replica_id, 9u);
+  EXPECT_EQ(back->work->manifest.kernel, "peak");
+  EXPECT_EQ(error_of(parse<ReportReply>(R"({"want_output":false,"work":{"replica_id":1}})").status()),
+            "work.report_by_ms: required field is missing");
+}
+
 TEST(WireTest, ManifestSigningBytesAreDeterministic) {
   Manifest m;
   m.unit_id = 3;

@@ -79,7 +79,14 @@ class ScriptedLink : public ServerLink {
     }
     if (report_error_) return Status(*report_error_, "scripted report error");
     reports_.push_back(report);
-    return wire::ReportReply{report.ok};
+    wire::ReportReply reply{report.ok, std::nullopt};
+    // Like the server: a report that asks for work gets the next queued unit.
+    if (report.want_work && !queue_.empty()) {
+      reply.work = std::move(queue_.front());
+      queue_.pop_front();
+      ++handed_with_reports_;
+    }
+    return reply;
   }
   Status upload_output(uint64_t replica_id, ByteView output) override {
     std::lock_guard lock(mutex_);
@@ -132,6 +139,10 @@ class ScriptedLink : public ServerLink {
     std::lock_guard lock(mutex_);
     return uploads_;
   }
+  int handed_with_reports() const {
+    std::lock_guard lock(mutex_);
+    return handed_with_reports_;
+  }
   int report_attempts() const {
     std::lock_guard lock(mutex_);
     return report_attempts_;
@@ -156,6 +167,7 @@ class ScriptedLink : public ServerLink {
   int work_requests_ = 0;
   int report_attempts_ = 0;
   int calls_while_down_ = 0;
+  int handed_with_reports_ = 0;
 };
 
 // A unit of a registry kernel with its generated inputs and CPU reference.
@@ -269,6 +281,28 @@ class WorkLoopTest : public ::testing::Test {
   WorkLoopOptions options_;
   std::unique_ptr<WorkLoop> loop_;
 };
+
+TEST_F(WorkLoopTest, EachReportAsksForTheNextUnitAndRunsIt) {
+  std::vector<ReferenceUnit> units;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    units.push_back(reference_unit("peak", i));
+    serve_inputs(units.back());
+    link_.assign(signed_assignment(i, units.back().manifest));
+  }
+  start();
+  ASSERT_TRUE(wait_for([&] { return reported(1) && reported(2) && reported(3); }))
+      << loop_->status().last_error;
+  for (uint64_t i = 1; i <= 3; ++i) {
+    const wire::Report r = *report_of(i);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.digest, digest_of(units[i - 1].reference).hex());
+    EXPECT_TRUE(r.want_work) << i;
+  }
+  // One slot: the first unit came from a work request, the others with the
+  // reports before them.
+  EXPECT_EQ(link_.handed_with_reports(), 2);
+  EXPECT_EQ(loop_->status().units_done, 3u);
+}
 
 TEST_F(WorkLoopTest, RefusesManifestWithBadServerSignature) {
   ReferenceUnit u = reference_unit("peak", 3);

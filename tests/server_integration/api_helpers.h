@@ -44,10 +44,11 @@ struct Peer {
     if (!a.ok()) return std::nullopt;
     return *a;
   }
-  http::Response report(uint64_t replica, const std::string& output) {
-    return call(
-        "POST", "/v1/reports",
-        wire::serialize(wire::Report{replica, true, digest_of(bytes_of(output)).hex(), "", 0.01}));
+  // With `want_work`, the report also asks for the next unit (ReportReply::work).
+  http::Response report(uint64_t replica, const std::string& output, bool want_work = false) {
+    wire::Report r{replica, true, digest_of(bytes_of(output)).hex(), "", 0.01};
+    r.want_work = want_work;
+    return call("POST", "/v1/reports", wire::serialize(r));
   }
 };
 

@@ -228,6 +228,52 @@ TEST_F(ServerIntegrationTest, SigkillDuringReportsLosesNoAcknowledgedReportAndNo
   EXPECT_EQ(s.units.valid + s.units.running, kUnits);
 }
 
+TEST_F(ServerIntegrationTest, ReportThatAsksForWorkBringsTheNextUnitDurably) {
+  uint64_t workload = 0, host = 0, second = 0;
+  std::optional<crypto::KeyPair> key;
+  {
+    ServerProcess server(data());
+    auto admin = server.admin_client();
+    workload = submit(admin, 3, 600000, /*quorum=*/1).id;
+    Peer p(server, "p");
+    key = p.key;
+    host = p.id;
+    auto first = p.work();
+    ASSERT_TRUE(first);
+    // Without asking, a report brings no work.
+    auto plain = p.report(first->replica_id, "out");
+    ASSERT_EQ(plain.status, 200) << plain.body;
+    EXPECT_FALSE(wire::parse<wire::ReportReply>(plain.body)->work);
+    auto again = p.work();
+    ASSERT_TRUE(again);
+    auto rep = p.report(again->replica_id, "out", /*want_work=*/true);
+    ASSERT_EQ(rep.status, 200) << rep.body;
+    auto reply = wire::parse<wire::ReportReply>(rep.body);
+    ASSERT_TRUE(reply.ok()) << rep.body;
+    ASSERT_TRUE(reply->work) << rep.body;
+    EXPECT_NE(reply->work->replica_id, again->replica_id);
+    EXPECT_FALSE(reply->work->manifest_signature.empty());
+    second = reply->work->replica_id;
+    // Killed right after the reply: the assignment it carried must be durable.
+    server.kill(SIGKILL);
+  }
+  ServerProcess server(data());
+  auto admin = server.admin_client();
+  auto s = status(admin, workload);
+  EXPECT_EQ(s.units.valid, 2u);
+  EXPECT_EQ(s.units.running, 1u);
+  // The same host reports the unit it was handed; nothing is left to hand out.
+  Peer p(server, "p");
+  p.key = *key;
+  p.id = host;
+  auto last = p.report(second, "out", /*want_work=*/true);
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_FALSE(wire::parse<wire::ReportReply>(last.body)->work) << last.body;
+  s = status(admin, workload);
+  EXPECT_EQ(s.units.valid, 3u);
+  EXPECT_EQ(s.state, "done");
+}
+
 TEST_F(ServerIntegrationTest, CliSubmitStatusCancelAndHosts) {
   ServerProcess server(data());
   Peer a(server, "cli-peer");
