@@ -105,10 +105,11 @@ class VideoKernel final : public Kernel {
     const uint64_t entropy = mbs * video::kBlocksPerMb * 64 * 8;
     return (colour + transform + entropy) * s.frames + search * (s.frames - 1);
   }
+  // Megapixels, the unit video throughput is quoted in.
   double work_items(const Params& p) const override {
-    return double(p.get("width")) * double(p.get("height")) * double(p.get("frames"));
+    return double(p.get("width")) * double(p.get("height")) * double(p.get("frames")) / 1e6;
   }
-  std::string work_unit_name() const override { return "pixels"; }
+  std::string work_unit_name() const override { return "Mpixel"; }
   std::map<std::string, int64_t> small_params() const override {
     return {{"width", 64}, {"height", 48}, {"frames", 3}, {"quality", 60}, {"search", 4}};
   }
