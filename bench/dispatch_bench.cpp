@@ -135,8 +135,8 @@ int dispatch_benchmark(const Args& args) {
       "the server re-executes nothing itself (spot checks go to other peers)")(
       "separate-requests", cli::po::bool_switch(&separate),
       "a POST /v1/work and a POST /v1/reports per cycle, instead of reports that also ask "
-      "for the next unit (what `p2c2r peer` does)")(
-      "json", cli::po::bool_switch(&json), "print one JSON document");
+      "for the next unit (what `p2c2r peer` does)")("json", cli::po::bool_switch(&json),
+                                                    "print one JSON document");
   cli::po::variables_map vm;
   if (auto code =
           cli::parse("bench dispatch", "[--peers N] [--seconds S] [--json]", args, options, vm))
@@ -196,8 +196,8 @@ int dispatch_benchmark(const Args& args) {
   std::vector<PeerResult> results(peers);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < peers; ++i)
-    threads.emplace_back(run_peer, url, ca, separate, std::cref(go), std::cref(stop), std::ref(ready),
-                         std::ref(results[i]));
+    threads.emplace_back(run_peer, url, ca, separate, std::cref(go), std::cref(stop),
+                         std::ref(ready), std::ref(results[i]));
   while (ready < static_cast<int>(peers)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const auto start = Clock::now();
   go = true;
@@ -226,12 +226,19 @@ int dispatch_benchmark(const Args& args) {
     if (pos != std::string::npos) commits = std::stoull(metrics->body.substr(pos + key.size()));
   }
   if (json) {
-    nlohmann::json j = {
-        {"peers", peers},           {"seconds", elapsed}, {"cycles", all.size()},
-        {"cycles_per_second", cps}, {"p50_ms", p50},      {"p99_ms", p99},
-        {"errors", errors},         {"idle_polls", idle}, {"store_commits", commits},
-        {"fsync", !no_fsync},       {"quorum", quorum},   {"first_error", first_error},
-        {"work_with_reports", !separate}};
+    nlohmann::json j = {{"peers", peers},
+                        {"seconds", elapsed},
+                        {"cycles", all.size()},
+                        {"cycles_per_second", cps},
+                        {"p50_ms", p50},
+                        {"p99_ms", p99},
+                        {"errors", errors},
+                        {"idle_polls", idle},
+                        {"store_commits", commits},
+                        {"fsync", !no_fsync},
+                        {"quorum", quorum},
+                        {"first_error", first_error},
+                        {"work_with_reports", !separate}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::printf("dispatch: %u peers, %.1f s, min_quorum %u, %s, %s\n", peers, elapsed, quorum,

@@ -90,7 +90,7 @@ struct Report {
 };
 
 struct ReportReply {
-  bool want_output = false;  // upload the output with PUT /v1/replicas/ID/output
+  bool want_output = false;        // upload the output with PUT /v1/replicas/ID/output
   std::optional<Assignment> work;  // the next unit, when the report asked for one
 };
 

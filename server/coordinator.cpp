@@ -60,7 +60,8 @@ Reply quarantined_reply(uint64_t host_id, const std::string& why) {
   const std::string id = std::to_string(host_id);
   return error_reply(permission_denied("host " + id + " is quarantined: " + why +
                                        "; it gets no work until an operator clears it (POST "
-                                       "/v1/hosts/" + id + "/clear)"));
+                                       "/v1/hosts/" +
+                                       id + "/clear)"));
 }
 
 GroupCommit::Done reply_after_commit(Respond respond, Reply reply) {
@@ -81,7 +82,8 @@ Coordinator::Coordinator(CoordinatorOptions options, GroupCommit& commit, BlobSt
   if (Status s = validator::check_config(options.reliability); !s.ok())
     throw std::invalid_argument("reliability configuration: " + s.message());
   if (options_.trusted_device)
-    trusted_ = std::make_unique<TrustedRunner>(*options_.trusted_device, *options_.registry, blobs_);
+    trusted_ =
+        std::make_unique<TrustedRunner>(*options_.trusted_device, *options_.registry, blobs_);
 }
 
 Coordinator::~Coordinator() { stop(); }
@@ -272,8 +274,8 @@ void Coordinator::wake_waiters(int64_t now) {
   for (auto it = waiters_.begin(); it != waiters_.end() && ready_.size() > 0;) {
     Host& h = hosts_.at(it->host_id);
     if (auto why = quarantine_reason(h.row.id)) {
-      commit_.submit({it->nonce}, reply_after_commit(std::move(it->respond),
-                                                     quarantined_reply(h.row.id, *why)));
+      commit_.submit({it->nonce},
+                     reply_after_commit(std::move(it->respond), quarantined_reply(h.row.id, *why)));
       it = waiters_.erase(it);
       continue;
     }
@@ -340,7 +342,8 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
              ",\"work\":" + assign(h, *picked, now, ops) + "}";
     }
   }
-  commit_.submit(std::move(ops), reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
+  commit_.submit(std::move(ops),
+                 reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
   wake_waiters(now);
 }
 

@@ -88,8 +88,9 @@ TEST(WireTest, ReportCanAskForWorkAndTheReplyCarryIt) {
   ASSERT_TRUE(back->work);
   EXPECT_EQ(back->work->replica_id, 9u);
   EXPECT_EQ(back->work->manifest.kernel, "peak");
-  EXPECT_EQ(error_of(parse<ReportReply>(R"({"want_output":false,"work":{"replica_id":1}})").status()),
-            "work.report_by_ms: required field is missing");
+  EXPECT_EQ(
+      error_of(parse<ReportReply>(R"({"want_output":false,"work":{"replica_id":1}})").status()),
+      "work.report_by_ms: required field is missing");
 }
 
 TEST(WireTest, ManifestSigningBytesAreDeterministic) {

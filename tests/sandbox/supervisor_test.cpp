@@ -87,8 +87,7 @@ TEST(SupervisorTest, ExecutorReportsItsProtections) {
   EXPECT_EQ(p.no_new_privs, "on");
   // Files cannot be opened for writing; the file-size limit bounds the
   // driver's memory file (llvmpipe's memfd) at the address-space limit.
-  EXPECT_THAT(p.rlimits,
-              HasSubstr("fsize=" + std::to_string(test_options().address_space_bytes)));
+  EXPECT_THAT(p.rlimits, HasSubstr("fsize=" + std::to_string(test_options().address_space_bytes)));
   EXPECT_THAT(p.rlimits, HasSubstr("core=0"));
   EXPECT_THAT(p.fds, ::testing::StartsWith("on"));
   EXPECT_THAT(p.environment, ::testing::StartsWith("on"));
