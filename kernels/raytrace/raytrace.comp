@@ -46,6 +46,7 @@ const int KIND_NONE = 0, KIND_SPHERE = 1, KIND_PLANE = 2, KIND_TRIANGLE = 3;
 
 uint n_spheres, n_planes, n_nodes, n_lights;
 uint off_materials, off_spheres, off_planes, off_triangles, off_nodes, off_lights;
+ivec3 cam_eye, cam_forward, cam_right, cam_up, sky_top, sky_horizon, ambient;
 
 ivec3 vec_at(uint i) { return quad(i).xyz; }
 
@@ -62,6 +63,13 @@ void read_header() {
   off_spheres = off_materials + nm * MATERIAL_QUADS;
   off_planes = off_spheres + ns * SPHERE_QUADS;
   off_lights = off_planes + np * PLANE_QUADS;
+  cam_eye = vec_at(2u);
+  cam_forward = vec_at(3u);
+  cam_right = vec_at(4u);
+  cam_up = vec_at(5u);
+  sky_top = vec_at(6u);
+  sky_horizon = vec_at(7u);
+  ambient = vec_at(8u);
 }
 
 struct Ray {
@@ -290,15 +298,15 @@ bool occluded(Ray ray, int tmax) {
 }
 
 ivec3 sky(ivec3 d) {
-  ivec3 horizon = vec_at(7u);
+  ivec3 horizon = sky_horizon;
   int f = clamp(d.y, 0, ONE);
-  return horizon + vscale(vec_at(6u) - horizon, f);
+  return horizon + vscale(sky_top - horizon, f);
 }
 
 ivec3 shade_local(uint m, ivec3 albedo, ivec3 origin, ivec3 n, ivec3 r) {
   uint mb = off_materials + m * MATERIAL_QUADS;
   int specular = quad(mb).w, shininess_log2 = quad(mb + 1u).w;
-  ivec3 local = mul3(vec_at(8u), albedo);
+  ivec3 local = mul3(ambient, albedo);
   for (uint i = 0u; i < n_lights; ++i) {
     uint lb = off_lights + i * LIGHT_QUADS;
     ivec3 l = vec_at(lb) - origin;
@@ -371,7 +379,7 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
 }
 
 uint render_pixel(uint px, uint py) {
-  ivec3 eye = vec_at(2u), forward = vec_at(3u), right = vec_at(4u), up = vec_at(5u);
+  ivec3 eye = cam_eye, forward = cam_forward, right = cam_right, up = cam_up;
   uvec3 sum = uvec3(0u);
   uint samples = min(pc.samples, MAX_SAMPLES);
   int64_t w = int64_t(pc.frame_width), hgt = int64_t(pc.frame_height);
@@ -383,7 +391,7 @@ uint render_pixel(uint px, uint py) {
     int sy = int(div_signed((hgt << 16) - 2l * ((int64_t(py) << 16) + jy), hgt));
     ivec3 d = forward + vscale(right, sx) + vscale(up, sy);
     int len = length_q(d);
-    ivec3 c = len == 0 ? vec_at(7u) : trace_path(eye, scale_to_unit(d, len));
+    ivec3 c = len == 0 ? sky_horizon : trace_path(eye, scale_to_unit(d, len));
     sum += uvec3(clamp(c, ivec3(0), ivec3(ONE)));
   }
   uint rgba = 0xFF000000u;
@@ -395,9 +403,11 @@ uint render_pixel(uint px, uint py) {
 }
 
 void main() {
+  // Before any branch: llvmpipe reads an address that is the same for every
+  // lane with one load only outside control flow (inside, lane by lane).
+  read_header();
   uint id = gl_GlobalInvocationID.x;
   if (id >= pc.tile_width * pc.tile_height) return;
-  read_header();
   uint x = id % pc.tile_width, y = id / pc.tile_width;
   out_buf.pixels[id] = render_pixel(pc.tile_x + x, pc.tile_y + y);
 }
