@@ -10,7 +10,10 @@
 
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Scene { ivec4 q[]; } scene;
+// Read as 64-bit halves: llvmpipe loads a lane's words one by one (with a
+// bounds check each) whenever the address varies or sits inside a loop, so
+// a 64-bit element halves the loads of a quad.
+layout(std430, set = 0, binding = 0) readonly buffer Scene { i64vec2 q[]; } scene;
 layout(std430, set = 0, binding = 1) writeonly buffer Out { uint pixels[]; } out_buf;
 
 layout(push_constant) uniform Push {
@@ -26,6 +29,12 @@ layout(push_constant) uniform Push {
 
 #include "raytrace_math.glsl"
 
+// Quad i of the scene blob (four little-endian words).
+ivec4 quad(uint i) {
+  i64vec2 v = scene.q[i];
+  return ivec4(int(v.x), int(v.x >> 32), int(v.y), int(v.y >> 32));
+}
+
 // Format and limits: kernels/raytrace/scene.h. Offsets and sizes in 16-byte quads.
 const uint HEADER_QUADS = 9u, NODE_QUADS = 2u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
 const uint SPHERE_QUADS = 2u, PLANE_QUADS = 2u, LIGHT_QUADS = 2u;
@@ -37,11 +46,12 @@ const int KIND_NONE = 0, KIND_SPHERE = 1, KIND_PLANE = 2, KIND_TRIANGLE = 3;
 
 uint n_spheres, n_planes, n_nodes, n_lights;
 uint off_materials, off_spheres, off_planes, off_triangles, off_nodes, off_lights;
+ivec3 cam_eye, cam_forward, cam_right, cam_up, sky_top, sky_horizon, ambient;
 
-ivec3 vec_at(uint quad) { return scene.q[quad].xyz; }
+ivec3 vec_at(uint i) { return quad(i).xyz; }
 
 void read_header() {
-  uvec4 counts0 = uvec4(scene.q[0]), counts1 = uvec4(scene.q[1]);
+  uvec4 counts0 = uvec4(quad(0)), counts1 = uvec4(quad(1));
   uint nm = counts0.z, ns = counts0.w, np = counts1.x, nt = counts1.y, nn = counts1.z;
   n_spheres = min(ns, MAX_SPHERES);
   n_planes = min(np, MAX_PLANES);
@@ -53,6 +63,13 @@ void read_header() {
   off_spheres = off_materials + nm * MATERIAL_QUADS;
   off_planes = off_spheres + ns * SPHERE_QUADS;
   off_lights = off_planes + np * PLANE_QUADS;
+  cam_eye = vec_at(2u);
+  cam_forward = vec_at(3u);
+  cam_right = vec_at(4u);
+  cam_up = vec_at(5u);
+  sky_top = vec_at(6u);
+  sky_horizon = vec_at(7u);
+  ambient = vec_at(8u);
 }
 
 struct Ray {
@@ -66,7 +83,7 @@ Ray make_ray(ivec3 o, ivec3 d) {
 
 bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
+  ivec4 sphere = quad(off_spheres + i * SPHERE_QUADS);
   int radius = sphere.w;
   ivec3 oc = ray.o - sphere.xyz;
   int b = dotq(oc, ray.d);
@@ -89,7 +106,7 @@ bool hit_sphere(uint i, Ray ray, int tmax, out int t_out) {
 bool sq_below(int64_t disc, int64_t k) { return k > 0l && disc < k * k; }
 
 bool sphere_hit_test(uint i, Ray ray, int tmax) {
-  ivec4 sphere = scene.q[off_spheres + i * SPHERE_QUADS];
+  ivec4 sphere = quad(off_spheres + i * SPHERE_QUADS);
   int radius = sphere.w;
   ivec3 oc = ray.o - sphere.xyz;
   int b = dotq(oc, ray.d);
@@ -109,7 +126,7 @@ bool inside_world(ivec3 p) {
 
 bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  ivec4 plane = scene.q[off_planes + i * PLANE_QUADS];
+  ivec4 plane = quad(off_planes + i * PLANE_QUADS);
   ivec3 normal = plane.xyz;
   int denom = dotq(normal, ray.d);
   int num = plane.w - dotq(normal, ray.o);
@@ -184,7 +201,7 @@ uint pack_work(ivec4 lo, ivec4 hi) { return (uint(lo.w) << 4) | min(uint(hi.w), 
 bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
   if (n_nodes == 0u) return false;
   int tnear;
-  ivec4 root_lo = scene.q[off_nodes], root_hi = scene.q[off_nodes + 1u];
+  ivec4 root_lo = quad(off_nodes), root_hi = quad(off_nodes + 1u);
   if (!hit_box(root_lo, root_hi, ray, hit.t, tnear)) return false;
   uint stack_work[STACK_DEPTH];
   int stack_t[STACK_DEPTH];
@@ -204,8 +221,8 @@ bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
       descend = count > 1u;
     } else {
       uint base = off_nodes + first * NODE_QUADS;
-      ivec4 l_lo = scene.q[base], l_hi = scene.q[base + 1u];
-      ivec4 r_lo = scene.q[base + 2u], r_hi = scene.q[base + 3u];
+      ivec4 l_lo = quad(base), l_hi = quad(base + 1u);
+      ivec4 r_lo = quad(base + 2u), r_hi = quad(base + 3u);
       int tl, tr;
       bool hl = hit_box(l_lo, l_hi, ray, hit.t, tl);
       bool hr = hit_box(r_lo, r_hi, ray, hit.t, tr);
@@ -281,15 +298,15 @@ bool occluded(Ray ray, int tmax) {
 }
 
 ivec3 sky(ivec3 d) {
-  ivec3 horizon = vec_at(7u);
+  ivec3 horizon = sky_horizon;
   int f = clamp(d.y, 0, ONE);
-  return horizon + vscale(vec_at(6u) - horizon, f);
+  return horizon + vscale(sky_top - horizon, f);
 }
 
 ivec3 shade_local(uint m, ivec3 albedo, ivec3 origin, ivec3 n, ivec3 r) {
   uint mb = off_materials + m * MATERIAL_QUADS;
-  int specular = scene.q[mb].w, shininess_log2 = scene.q[mb + 1u].w;
-  ivec3 local = mul3(vec_at(8u), albedo);
+  int specular = quad(mb).w, shininess_log2 = quad(mb + 1u).w;
+  ivec3 local = mul3(ambient, albedo);
   for (uint i = 0u; i < n_lights; ++i) {
     uint lb = off_lights + i * LIGHT_QUADS;
     ivec3 l = vec_at(lb) - origin;
@@ -326,22 +343,22 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
     uint m;
     if (hit.kind == KIND_SPHERE) {
       uint base = off_spheres + hit.index * SPHERE_QUADS;
-      ivec3 v = p - scene.q[base].xyz;
+      ivec3 v = p - quad(base).xyz;
       n = scale_to_unit(v, max(length_q(v), 1));
-      m = uint(scene.q[base + 1u].x);
+      m = uint(quad(base + 1u).x);
     } else if (hit.kind == KIND_PLANE) {
       uint base = off_planes + hit.index * PLANE_QUADS;
       n = vec_at(base);
-      m = uint(scene.q[base + 1u].x);
+      m = uint(quad(base + 1u).x);
     } else {
       uint base = off_triangles + hit.index * TRIANGLE_QUADS;
       n = vec_at(base + 3u);
-      m = uint(scene.q[base].w);
+      m = uint(quad(base).w);
     }
     if (dot64(n, d) > 0l) n = -n;
     uint mb = off_materials + m * MATERIAL_QUADS;
     ivec3 albedo = vec_at(mb);
-    ivec4 extra = scene.q[mb + 2u];
+    ivec4 extra = quad(mb + 2u);
     int reflectivity = extra.x, checker_shift = extra.y;
     if (checker_shift > 0) {
       ivec3 c = p + vscale(n, 1 << (checker_shift - 1));
@@ -362,7 +379,7 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
 }
 
 uint render_pixel(uint px, uint py) {
-  ivec3 eye = vec_at(2u), forward = vec_at(3u), right = vec_at(4u), up = vec_at(5u);
+  ivec3 eye = cam_eye, forward = cam_forward, right = cam_right, up = cam_up;
   uvec3 sum = uvec3(0u);
   uint samples = min(pc.samples, MAX_SAMPLES);
   int64_t w = int64_t(pc.frame_width), hgt = int64_t(pc.frame_height);
@@ -374,7 +391,7 @@ uint render_pixel(uint px, uint py) {
     int sy = int(div_signed((hgt << 16) - 2l * ((int64_t(py) << 16) + jy), hgt));
     ivec3 d = forward + vscale(right, sx) + vscale(up, sy);
     int len = length_q(d);
-    ivec3 c = len == 0 ? vec_at(7u) : trace_path(eye, scale_to_unit(d, len));
+    ivec3 c = len == 0 ? sky_horizon : trace_path(eye, scale_to_unit(d, len));
     sum += uvec3(clamp(c, ivec3(0), ivec3(ONE)));
   }
   uint rgba = 0xFF000000u;
@@ -386,9 +403,11 @@ uint render_pixel(uint px, uint py) {
 }
 
 void main() {
+  // Before any branch: llvmpipe reads an address that is the same for every
+  // lane with one load only outside control flow (inside, lane by lane).
+  read_header();
   uint id = gl_GlobalInvocationID.x;
   if (id >= pc.tile_width * pc.tile_height) return;
-  read_header();
   uint x = id % pc.tile_width, y = id / pc.tile_width;
   out_buf.pixels[id] = render_pixel(pc.tile_x + x, pc.tile_y + y);
 }
