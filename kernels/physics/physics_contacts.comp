@@ -1,11 +1,13 @@
 #version 450
 // Narrow phase, first pass: k = how many spheres touch the body in slot t
-// (the cells within 2r of it, at most cell_cap bodies per cell, in z, y, x,
-// slot order), stored in the
-// w of its velocity quad, and the slots of the first kMaxContacts of them in
-// neighbour order. physics_solve.comp works from this list (so its costly part
-// runs per contact, not per candidate) and scales each pair's response by
-// 1/max(k of both), see simulate.cpp.
+// (the cells within 2r of it, at most cell_cap bodies per cell, the lowest
+// ids), stored in the w of its velocity quad, and the slots of kMaxContacts
+// of them: the first in the reference's z, y, x, id order. physics_solve.comp
+// works from this list (so its costly part runs per contact, not per
+// candidate) and scales each pair's response by 1/max(k of both), see
+// simulate.cpp. Slots inside a cell are in no particular order
+// (physics_scatter.comp), which changes nothing as long as the sets agree:
+// the solve pass sums integers, so the order of the list does not show.
 #extension GL_GOOGLE_include_directive : require
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
@@ -13,7 +15,36 @@ layout(local_size_x_id = 0) in;
 layout(std430, set = 0, binding = 0) readonly buffer Starts { uvec4 s[]; } starts;
 layout(std430, set = 0, binding = 1) readonly buffer SortedPos { ivec4 p[]; } sorted_pos;
 layout(std430, set = 0, binding = 2) buffer SortedVel { ivec4 v[]; } sorted_vel;
-layout(std430, set = 0, binding = 3) writeonly buffer ContactList { uint u[]; } list;
+layout(std430, set = 0, binding = 3) buffer ContactList { uint u[]; } list;
+
+// Whether body `id` is among the cell_cap lowest ids of the cell in slots
+// [b, e) (the reference takes those). Only runs for crowded cells.
+bool within_cap(int id, uint b, uint e) {
+  uint rank = 0u;
+  for (uint w = b; w < e && w < pc.bodies; ++w) rank += sorted_pos.p[w].w < id ? 1u : 0u;
+  return rank < pc.cell_cap;
+}
+
+// Slot t already lists kMaxContacts contacts; contact u (state pu) replaces
+// the listed one of its cell with the highest id if its own id is lower.
+// Cells are visited in ascending index order, so a listed contact of an
+// earlier cell always stays: the list keeps the first kMaxContacts in the
+// reference's order. Only runs when a body has more than kMaxContacts.
+void keep_first(uint t, uint u, ivec4 pu) {
+  uint cell = cell_index(pu.xyz);
+  uint worst = kMaxContacts;
+  int worst_id = pu.w;
+  for (uint m = 0u; m < kMaxContacts; ++m) {
+    uint e = list.u[kMaxContacts * t + m];
+    if (e >= pc.bodies) continue;
+    ivec4 pe = sorted_pos.p[e];
+    if (cell_index(pe.xyz) == cell && pe.w > worst_id) {
+      worst = m;
+      worst_id = pe.w;
+    }
+  }
+  if (worst < kMaxContacts) list.u[kMaxContacts * t + worst] = u;
+}
 
 void main() {
   uint t = gl_GlobalInvocationID.x;
@@ -33,22 +64,33 @@ void main() {
   for (int z = lo.z; z <= hi.z; ++z) {
     for (int y = lo.y; y <= hi.y; ++y) {
       uvec4 q = starts.s[uint((z * n + y) * n + lo.x)];
-      // The row's candidates, cell by cell: at most cell_cap from each. One
-      // flat loop over their concatenation, so SIMD lanes with different
-      // cell occupancies share iterations.
-      uint len0 = min(q.y - q.x, pc.cell_cap);
-      uint len1 = nx > 1u ? min(q.z - q.y, pc.cell_cap) : 0u;
-      uint len2 = nx > 2u ? min(q.w - q.z, pc.cell_cap) : 0u;
+      // The row's candidates, cell by cell, in one flat loop over their
+      // concatenation, so SIMD lanes with different cell occupancies share
+      // iterations. A cell holding more than cell_cap bodies is read whole,
+      // and a touching body in it counts only if it is among the lowest ids.
+      uint len0 = q.y - q.x;
+      uint len1 = nx > 1u ? q.z - q.y : 0u;
+      uint len2 = nx > 2u ? q.w - q.z : 0u;
+      bool crowded = max(len0, max(len1, len2)) > pc.cell_cap;
       uint total = len0 + len1 + len2;
       for (uint i = 0u; i < total; ++i) {
         uint u = i < len0 ? q.x + i : (i < len0 + len1 ? q.y + (i - len0) : q.z + (i - len0 - len1));
         if (u == t || u >= pc.bodies) continue;
-        ivec3 d = p - sorted_pos.p[u].xyz;
+        ivec4 pu = sorted_pos.p[u];
+        ivec3 d = p - pu.xyz;
         int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
-        if (d2 < limit) {
-          if (k < kMaxContacts) list.u[kMaxContacts * t + k] = u;
-          ++k;
+        if (d2 >= limit) continue;
+        if (crowded) {
+          uint b = i < len0 ? q.x : (i < len0 + len1 ? q.y : q.z);
+          uint e = i < len0 ? q.y : (i < len0 + len1 ? q.z : q.w);
+          if (e - b > pc.cell_cap && !within_cap(pu.w, b, e)) continue;
         }
+        if (k < kMaxContacts) {
+          list.u[kMaxContacts * t + k] = u;
+        } else {
+          keep_first(t, u, pu);
+        }
+        ++k;
       }
     }
   }
