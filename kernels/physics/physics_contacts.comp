@@ -46,10 +46,15 @@ void keep_first(uint t, uint u, ivec4 pu) {
   if (worst < kMaxContacts) list.u[kMaxContacts * t + worst] = u;
 }
 
-void main() {
-  uint t = gl_GlobalInvocationID.x;
-  if (t >= pc.bodies) return;
-  ivec3 p = sorted_pos.p[t].xyz;
+// Counts the spheres touching the body in slot t (at p) and lists the first
+// kMaxContacts it finds. Fast (`exact` false): every body of every cell counts
+// and the list takes whichever come first; it tells through `crowded` whether
+// a cell held more than cell_cap bodies. Exact: only the lowest cell_cap ids
+// of a cell count, and the list keeps the reference's first kMaxContacts. The
+// two agree unless a cell is crowded or k > kMaxContacts, which is rare, so
+// main() runs the exact search only then (llvmpipe runs both sides of a
+// branch inside the candidate loop, so the rare work stays out of it).
+uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   int64_t limit = touching_distance2();
   int n = int(pc.grid);
   // A sphere touching this one has its centre within 2r on every axis: 2 cells
@@ -66,12 +71,11 @@ void main() {
       uvec4 q = starts.s[uint((z * n + y) * n + lo.x)];
       // The row's candidates, cell by cell, in one flat loop over their
       // concatenation, so SIMD lanes with different cell occupancies share
-      // iterations. A cell holding more than cell_cap bodies is read whole,
-      // and a touching body in it counts only if it is among the lowest ids.
+      // iterations.
       uint len0 = q.y - q.x;
       uint len1 = nx > 1u ? q.z - q.y : 0u;
       uint len2 = nx > 2u ? q.w - q.z : 0u;
-      bool crowded = max(len0, max(len1, len2)) > pc.cell_cap;
+      crowded = crowded || max(len0, max(len1, len2)) > pc.cell_cap;
       uint total = len0 + len1 + len2;
       for (uint i = 0u; i < total; ++i) {
         uint u = i < len0 ? q.x + i : (i < len0 + len1 ? q.y + (i - len0) : q.z + (i - len0 - len1));
@@ -80,19 +84,29 @@ void main() {
         ivec3 d = p - pu.xyz;
         int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
         if (d2 >= limit) continue;
-        if (crowded) {
+        if (exact) {
           uint b = i < len0 ? q.x : (i < len0 + len1 ? q.y : q.z);
           uint e = i < len0 ? q.y : (i < len0 + len1 ? q.z : q.w);
           if (e - b > pc.cell_cap && !within_cap(pu.w, b, e)) continue;
         }
         if (k < kMaxContacts) {
           list.u[kMaxContacts * t + k] = u;
-        } else {
+        } else if (exact) {
           keep_first(t, u, pu);
         }
         ++k;
       }
     }
   }
+  return k;
+}
+
+void main() {
+  uint t = gl_GlobalInvocationID.x;
+  if (t >= pc.bodies) return;
+  ivec3 p = sorted_pos.p[t].xyz;
+  bool crowded = false;
+  uint k = search(t, p, false, crowded);
+  if (crowded || k > kMaxContacts) k = search(t, p, true, crowded);
   sorted_vel.v[t].w = int(k);
 }
