@@ -46,6 +46,14 @@ void keep_first(uint t, uint u, ivec4 pu) {
   if (worst < kMaxContacts) list.u[kMaxContacts * t + worst] = u;
 }
 
+// The most bodies in one of the first nx cells of a row's starts quad.
+uint most_in_a_cell(uvec4 q, uint nx) {
+  uint m = q.y - q.x;
+  if (nx > 1u) m = max(m, q.z - q.y);
+  if (nx > 2u) m = max(m, q.w - q.z);
+  return m;
+}
+
 // Counts the spheres touching the body in slot t (at p) and lists the first
 // kMaxContacts it finds. Fast (`exact` false): every body of every cell counts
 // and the list takes whichever come first; it tells through `crowded` whether
@@ -66,36 +74,46 @@ uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   // and one starts quad holds their slot ranges.
   uint nx = uint(hi.x - lo.x + 1);
   uint k = 0u;
+  uint ny = uint(hi.y - lo.y + 1);
   for (int z = lo.z; z <= hi.z; ++z) {
-    for (int y = lo.y; y <= hi.y; ++y) {
-      uvec4 q = starts.s[uint((z * n + y) * n + lo.x)];
-      // The row's candidates, cell by cell, in one flat loop over their
-      // concatenation, so SIMD lanes with different cell occupancies share
-      // iterations.
-      uint len0 = q.y - q.x;
-      uint len1 = nx > 1u ? q.z - q.y : 0u;
-      uint len2 = nx > 2u ? q.w - q.z : 0u;
-      crowded = crowded || max(len0, max(len1, len2)) > pc.cell_cap;
-      uint total = len0 + len1 + len2;
-      for (uint i = 0u; i < total; ++i) {
-        uint u = i < len0 ? q.x + i : (i < len0 + len1 ? q.y + (i - len0) : q.z + (i - len0 - len1));
-        if (u == t || u >= pc.bodies) continue;
-        ivec4 pu = sorted_pos.p[u];
-        ivec3 d = p - pu.xyz;
-        int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
-        if (d2 >= limit) continue;
-        if (exact) {
-          uint b = i < len0 ? q.x : (i < len0 + len1 ? q.y : q.z);
-          uint e = i < len0 ? q.y : (i < len0 + len1 ? q.z : q.w);
-          if (e - b > pc.cell_cap && !within_cap(pu.w, b, e)) continue;
-        }
-        if (k < kMaxContacts) {
-          list.u[kMaxContacts * t + k] = u;
-        } else if (exact) {
-          keep_first(t, u, pu);
-        }
-        ++k;
+    // The (up to 3) rows along y of this z, each one starts quad for its
+    // (up to 3) cells along x; rows past hi.y are empty.
+    uint row = uint((z * n + lo.y) * n + lo.x);
+    uvec4 qa = starts.s[row];
+    uvec4 qb = ny > 1u ? starts.s[row + uint(n)] : uvec4(0u);
+    uvec4 qc = ny > 2u ? starts.s[row + 2u * uint(n)] : uvec4(0u);
+    uint ta = nx > 2u ? qa.w - qa.x : (nx > 1u ? qa.z - qa.x : qa.y - qa.x);
+    uint tb = nx > 2u ? qb.w - qb.x : (nx > 1u ? qb.z - qb.x : qb.y - qb.x);
+    uint tc = nx > 2u ? qc.w - qc.x : (nx > 1u ? qc.z - qc.x : qc.y - qc.x);
+    // The candidates of all rows, cell by cell, in one flat loop over their
+    // concatenation, so SIMD lanes with different occupancies share
+    // iterations (the cost is the most candidates of any lane).
+    uint total = ta + tb + tc;
+    crowded = crowded || most_in_a_cell(qa, nx) > pc.cell_cap ||
+              most_in_a_cell(qb, nx) > pc.cell_cap || most_in_a_cell(qc, nx) > pc.cell_cap;
+    for (uint i = 0u; i < total; ++i) {
+      bool in_a = i < ta, in_b = !in_a && i < ta + tb;
+      uvec4 q = in_a ? qa : (in_b ? qb : qc);
+      uint j = in_a ? i : (in_b ? i - ta : i - ta - tb);
+      // Within the row: cell 0, 1 or 2; a slot at or past q.y is in cell 1
+      // or 2 (the ranges are contiguous), so u = q.x + j.
+      uint u = q.x + j;
+      if (u == t || u >= pc.bodies) continue;
+      ivec4 pu = sorted_pos.p[u];
+      ivec3 d = p - pu.xyz;
+      int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
+      if (d2 >= limit) continue;
+      if (exact) {
+        uint b = u < q.y ? q.x : (u < q.z ? q.y : q.z);
+        uint e = u < q.y ? q.y : (u < q.z ? q.z : q.w);
+        if (e - b > pc.cell_cap && !within_cap(pu.w, b, e)) continue;
       }
+      if (k < kMaxContacts) {
+        list.u[kMaxContacts * t + k] = u;
+      } else if (exact) {
+        keep_first(t, u, pu);
+      }
+      ++k;
     }
   }
   return k;
