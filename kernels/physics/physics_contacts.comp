@@ -54,6 +54,22 @@ uint most_in_a_cell(uvec4 q, uint nx) {
   return m;
 }
 
+// The rows lo.y .. lo.y + ny - 1 (up to 3) of layer z, cells lo.x ..
+// lo.x + nx - 1 of each: first slots and candidate counts (0 past ny); notes
+// a cell holding more than cell_cap bodies.
+void layer_rows(uint z, uint nx, uint ny, uvec2 lo_yx, out uvec3 first, out uvec3 count,
+                inout bool crowded) {
+  uint row = (z * pc.grid + lo_yx.x) * pc.grid + lo_yx.y;
+  uvec4 qa = starts.s[row];
+  uvec4 qb = ny > 1u ? starts.s[row + pc.grid] : uvec4(0u);
+  uvec4 qc = ny > 2u ? starts.s[row + 2u * pc.grid] : uvec4(0u);
+  first = uvec3(qa.x, qb.x, qc.x);
+  count = nx > 2u ? uvec3(qa.w, qb.w, qc.w) - first
+                  : (nx > 1u ? uvec3(qa.z, qb.z, qc.z) - first : uvec3(qa.y, qb.y, qc.y) - first);
+  crowded = crowded || most_in_a_cell(qa, nx) > pc.cell_cap ||
+            most_in_a_cell(qb, nx) > pc.cell_cap || most_in_a_cell(qc, nx) > pc.cell_cap;
+}
+
 // Counts the spheres touching the body in slot t (at p) and lists the first
 // kMaxContacts it finds. Fast (`exact` false): every body of every cell counts
 // and the list takes whichever come first; it tells through `crowded` whether
@@ -64,7 +80,6 @@ uint most_in_a_cell(uvec4 q, uint nx) {
 // branch inside the candidate loop, so the rare work stays out of it).
 uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   int64_t limit = touching_distance2();
-  int n = int(pc.grid);
   // A sphere touching this one has its centre within 2r on every axis: 2 cells
   // per axis when r <= 1/4, at most 3.
   int reach = 2 * pc.radius;
@@ -74,47 +89,42 @@ uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   // and one starts quad holds their slot ranges.
   uint nx = uint(hi.x - lo.x + 1);
   uint k = 0u;
-  uint ny = uint(hi.y - lo.y + 1);
-  for (int z = lo.z; z <= hi.z; ++z) {
-    // The (up to 3) rows along y of this z, each one starts quad for its
-    // (up to 3) cells along x; rows past hi.y are empty.
-    uint row = uint((z * n + lo.y) * n + lo.x);
-    uvec4 qa = starts.s[row];
-    uvec4 qb = ny > 1u ? starts.s[row + uint(n)] : uvec4(0u);
-    uvec4 qc = ny > 2u ? starts.s[row + 2u * uint(n)] : uvec4(0u);
-    uint ta = nx > 2u ? qa.w - qa.x : (nx > 1u ? qa.z - qa.x : qa.y - qa.x);
-    uint tb = nx > 2u ? qb.w - qb.x : (nx > 1u ? qb.z - qb.x : qb.y - qb.x);
-    uint tc = nx > 2u ? qc.w - qc.x : (nx > 1u ? qc.z - qc.x : qc.y - qc.x);
-    // The candidates of all rows, cell by cell, in one flat loop over their
-    // concatenation, so SIMD lanes with different occupancies share
-    // iterations (the cost is the most candidates of any lane).
-    uint total = ta + tb + tc;
-    crowded = crowded || most_in_a_cell(qa, nx) > pc.cell_cap ||
-              most_in_a_cell(qb, nx) > pc.cell_cap || most_in_a_cell(qc, nx) > pc.cell_cap;
-    for (uint i = 0u; i < total; ++i) {
-      bool in_a = i < ta, in_b = !in_a && i < ta + tb;
-      uvec4 q = in_a ? qa : (in_b ? qb : qc);
-      uint j = in_a ? i : (in_b ? i - ta : i - ta - tb);
-      // Within the row: cell 0, 1 or 2; a slot at or past q.y is in cell 1
-      // or 2 (the ranges are contiguous), so u = q.x + j.
-      uint u = q.x + j;
-      if (u == t || u >= pc.bodies) continue;
-      ivec4 pu = sorted_pos.p[u];
-      ivec3 d = p - pu.xyz;
-      int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
-      if (d2 >= limit) continue;
-      if (exact) {
-        uint b = u < q.y ? q.x : (u < q.z ? q.y : q.z);
-        uint e = u < q.y ? q.y : (u < q.z ? q.z : q.w);
-        if (e - b > pc.cell_cap && !within_cap(pu.w, b, e)) continue;
-      }
-      if (k < kMaxContacts) {
-        list.u[kMaxContacts * t + k] = u;
-      } else if (exact) {
-        keep_first(t, u, pu);
-      }
-      ++k;
+  uint ny = uint(hi.y - lo.y + 1), nz = uint(hi.z - lo.z + 1);
+  // The (up to 3 x 3) rows: first slots and candidate counts, three rows
+  // along y per layer along z; rows and layers past hi are empty.
+  uvec3 b0, b1, b2, t0, t1, t2;
+  layer_rows(uint(lo.z), nx, ny, uvec2(lo.yx), b0, t0, crowded);
+  if (nz > 1u) layer_rows(uint(lo.z + 1), nx, ny, uvec2(lo.yx), b1, t1, crowded);
+  else b1 = t1 = uvec3(0u);
+  if (nz > 2u) layer_rows(uint(lo.z + 2), nx, ny, uvec2(lo.yx), b2, t2, crowded);
+  else b2 = t2 = uvec3(0u);
+  uint s0 = t0.x + t0.y + t0.z, s1 = t1.x + t1.y + t1.z, s2 = t2.x + t2.y + t2.z;
+  // All candidates in one flat loop over their concatenation, so SIMD lanes
+  // with different occupancies share iterations (the cost is the most
+  // candidates of any lane).
+  uint total = s0 + s1 + s2;
+  for (uint i = 0u; i < total; ++i) {
+    bool l0 = i < s0, l1 = !l0 && i < s0 + s1;
+    uint j = l0 ? i : (l1 ? i - s0 : i - s0 - s1);
+    uvec3 b = l0 ? b0 : (l1 ? b1 : b2), tt = l0 ? t0 : (l1 ? t1 : t2);
+    bool in_a = j < tt.x, in_b = !in_a && j < tt.x + tt.y;
+    // Within a row the cells' slots are contiguous.
+    uint u = in_a ? b.x + j : (in_b ? b.y + (j - tt.x) : b.z + (j - tt.x - tt.y));
+    if (u == t || u >= pc.bodies) continue;
+    ivec4 pu = sorted_pos.p[u];
+    ivec3 d = p - pu.xyz;
+    int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
+    if (d2 >= limit) continue;
+    if (exact) {
+      uvec2 r = starts.s[cell_index(pu.xyz)].xy;  // u's own cell
+      if (r.y - r.x > pc.cell_cap && !within_cap(pu.w, r.x, r.y)) continue;
     }
+    if (k < kMaxContacts) {
+      list.u[kMaxContacts * t + k] = u;
+    } else if (exact) {
+      keep_first(t, u, pu);
+    }
+    ++k;
   }
   return k;
 }
