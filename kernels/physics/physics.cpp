@@ -6,7 +6,6 @@
 #include "kernels/registry.h"
 #include "physics_bin.spv.h"
 #include "physics_contacts.spv.h"
-#include "physics_order.spv.h"
 #include "physics_pack.spv.h"
 #include "physics_scan.spv.h"
 #include "physics_scatter.spv.h"
@@ -18,7 +17,7 @@ namespace {
 using physics::Config;
 
 constexpr uint32_t kPushBytes = 40;
-enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kOrder, kContacts, kSolve, kPack };
+enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kContacts, kSolve, kPack };
 // Bodies live on the device as 16-byte quads, so that each pass reads a body
 // with one vector load (lavapipe pays per load, not per component): kPos and
 // kVel in id order, kSortedPos / kSortedVel in slot (cell, then id) order.
@@ -30,7 +29,6 @@ enum BufferIndex : uint32_t {
   kCountEven,
   kCountOdd,
   kStarts,
-  kUnordered,
   kSortedPos,
   kSortedVel,
   kContactList
@@ -55,8 +53,7 @@ class PhysicsKernel final : public Kernel {
     auto with = [](uint32_t bindings) { return ShaderInterface{bindings, kPushBytes}; };
     return {{"physics_bin", physics_bin_spv, with(4)},
             {"physics_scan", physics_scan_spv, with(2)},
-            {"physics_scatter", physics_scatter_spv, with(4)},
-            {"physics_order", physics_order_spv, with(6)},
+            {"physics_scatter", physics_scatter_spv, with(6)},
             {"physics_contacts", physics_contacts_spv, with(4)},
             {"physics_solve", physics_solve_spv, with(6)},
             {"physics_pack", physics_pack_spv, with(3)}};
@@ -114,7 +111,6 @@ class PhysicsKernel final : public Kernel {
         {count_bytes, {}},                    // bodies per cell, counted at even steps
         {count_bytes, {}},                    // ... and at odd steps
         {cells * 16, {}},                     // starts: s[c], s[c+1], s[c+2], s[c+3]
-        {n * 4, {}},                          // unordered
         {n * 16, {}},                         // sorted pos: x, y, z, id
         {n * 16, {}},                         // sorted vel: vx, vy, vz, k
         {n * physics::kMaxContacts * 4, {}},  // contact list per slot
@@ -129,9 +125,8 @@ class PhysicsKernel final : public Kernel {
       const uint32_t count = step % 2 == 0 ? kCountEven : kCountOdd;
       const uint32_t next_count = step % 2 == 0 ? kCountOdd : kCountEven;
       plan.dispatches.push_back({kScan, {count, kStarts}, push, {1, 1, 1}});
-      plan.dispatches.push_back({kScatter, {kPos, kStarts, count, kUnordered}, push, per_body});
       plan.dispatches.push_back(
-          {kOrder, {kUnordered, kPos, kVel, kStarts, kSortedPos, kSortedVel}, push, per_body});
+          {kScatter, {kPos, kVel, kStarts, count, kSortedPos, kSortedVel}, push, per_body});
       plan.dispatches.push_back(
           {kContacts, {kStarts, kSortedPos, kSortedVel, kContactList}, push, per_body});
       plan.dispatches.push_back(

@@ -330,5 +330,40 @@ TEST(PhysicsTest, DeviceMatchesReferenceWhenSettledCellsOverflowTheCap) {
   EXPECT_EQ(run->output, expected);
 }
 
+TEST(PhysicsTest, DeviceMatchesReferenceWhenBodiesHaveMoreContactsThanListed) {
+  // 64 large spheres packed around the point where 8 cells meet, ids
+  // interleaved across the cells: every body touches all others (k = 63),
+  // so which kMaxContacts = 16 of them are
+  // solved decides the result, and the device (whose slots inside a cell are
+  // in no particular order) must pick the reference's first 16 by cell and id.
+  auto device = runtime::open_device("", {}, {});
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  std::vector<Body> bodies;
+  for (int32_t j = 0; j < 8; ++j) {
+    for (int32_t cell = 0; cell < 8; ++cell) {
+      Body b{};
+      for (int a = 0; a < 3; ++a) {
+        const int32_t side = (cell >> a) & 1 ? 1 : -1;  // which of the two cells on axis a
+        b.p[a] = (2 << 16) + side * (1000 + 2000 * ((j + a) % 8));
+        b.v[a] = 0;
+      }
+      bodies.push_back(b);
+    }
+  }
+  const Bytes world = kernels::physics::world_blob(bodies);
+  for (int64_t cap : {8, 32}) {
+    const auto p = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3},
+                           {"cell_cap", cap}});
+    const Status valid = physics_kernel().check_inputs(p, {world});
+    ASSERT_TRUE(valid.ok()) << valid.to_string();
+    const Bytes expected = *physics_kernel().reference(p, {world}, 2);
+    for (uint32_t local_size : {32u, 64u}) {
+      auto run = runtime::execute_unit(**device, physics_kernel(), p, {world}, local_size);
+      ASSERT_TRUE(run.ok()) << run.status().to_string();
+      EXPECT_EQ(run->output, expected) << "cell_cap " << cap << ", local size " << local_size;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace p2c2r
