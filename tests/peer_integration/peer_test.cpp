@@ -16,6 +16,7 @@
 #include "tests/peer_integration/peer_process.h"
 #include "tests/server/temp_dir.h"
 #include "tests/server_integration/server_process.h"
+#include "tests/support/slowdown.h"
 #include "tests/support/subprocess.h"
 
 namespace p2c2r {
@@ -36,7 +37,7 @@ const kernels::Registry& registry() {
 
 // Polls until `done` holds, bounded; no sleeps as synchronisation.
 bool wait_for(const std::function<bool()>& done, std::chrono::seconds bound) {
-  const auto until = std::chrono::steady_clock::now() + bound;
+  const auto until = std::chrono::steady_clock::now() + bound * testing::kSlowdown;
   while (!done()) {
     if (std::chrono::steady_clock::now() > until) return false;
     std::this_thread::sleep_for(50ms);

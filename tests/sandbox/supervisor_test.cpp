@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "kernels/registry.h"
+#include "tests/support/slowdown.h"
 
 namespace p2c2r::sandbox {
 namespace {
@@ -48,6 +49,7 @@ ReferenceUnit small_unit(const std::string& name) {
   r.unit.version = kernel->version();
   r.unit.seed = 7;
   r.unit.params = kernel->small_params();
+  r.unit.deadline *= testing::kSlowdown;
   const auto params = kernel->resolve_params(r.unit.seed, r.unit.params);
   EXPECT_TRUE(params.ok()) << params.status().to_string();
   auto inputs = kernel->generate_inputs(*params);
