@@ -40,7 +40,8 @@ inline TileRect tile_rect(uint32_t frame_width, uint32_t frame_height, TileGrid 
   auto edge = [](uint32_t size, uint32_t parts, uint32_t i) {
     return static_cast<uint32_t>(uint64_t{size} * i / parts);
   };
-  const uint32_t x0 = edge(frame_width, grid.columns, c), x1 = edge(frame_width, grid.columns, c + 1);
+  const uint32_t x0 = edge(frame_width, grid.columns, c),
+                 x1 = edge(frame_width, grid.columns, c + 1);
   const uint32_t y0 = edge(frame_height, grid.rows, r), y1 = edge(frame_height, grid.rows, r + 1);
   return {x0, y0, x1 - x0, y1 - y0};
 }

@@ -66,7 +66,8 @@ Status refuse_planner_params(const wire::GameSpec& game) {
 
 // The frame side `name` ("width"/"height"): the video's if given, else the
 // ray tracer's, else `fallback`; both given must agree.
-Result<uint32_t> frame_side(const wire::GameSpec& game, const std::string& name, uint32_t fallback) {
+Result<uint32_t> frame_side(const wire::GameSpec& game, const std::string& name,
+                            uint32_t fallback) {
   auto given = [&](const char* stage) -> std::optional<int64_t> {
     auto it = game.stage_params.find(stage);
     if (it == game.stage_params.end()) return std::nullopt;

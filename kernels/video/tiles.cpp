@@ -46,8 +46,8 @@ Status check_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles) {
       return invalid_argument("input '" + tile_input_names(t)[b] + "' is " +
                               std::to_string(tiles[b].size()) + " bytes, expected " +
                               std::to_string(want) + " (a " + std::to_string(r.width) + "x" +
-                              std::to_string(r.height) + " RGBA8 tile at (" +
-                              std::to_string(r.x) + ", " + std::to_string(r.y) + "))");
+                              std::to_string(r.height) + " RGBA8 tile at (" + std::to_string(r.x) +
+                              ", " + std::to_string(r.y) + "))");
     }
   }
   return Status::Ok();

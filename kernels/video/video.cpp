@@ -70,8 +70,8 @@ class VideoKernel final : public Kernel {
   }
 
   Result<std::vector<Bytes>> generate_inputs(const Params& p) const override {
-    Bytes frames = to_bytes(
-        video::synthetic_frames(p.u32("width"), p.u32("height"), p.u32("frames"), p.seed));
+    Bytes frames =
+        to_bytes(video::synthetic_frames(p.u32("width"), p.u32("height"), p.u32("frames"), p.seed));
     if (tiled(p)) return video::cut_tiles(tiled_of(p), frames);
     return std::vector<Bytes>{std::move(frames)};
   }
@@ -103,7 +103,7 @@ class VideoKernel final : public Kernel {
     Plan plan;
     plan.buffers = {
         {.size = pixels.size(), .init = std::move(pixels)},  // 0 frames
-        {.size = g.frame_words() * 2, .init = {}},      // 1 reconstruction (2 frames of bytes)
+        {.size = g.frame_words() * 2, .init = {}},           // 1 reconstruction (2 frames of bytes)
         {.size = uint64_t{g.mbs()} * video::kCoefWordsPerMb * 4 * frames, .init = {}},  // 2 levels
         {.size = uint64_t{g.mbs()} * 4 * frames, .init = {}},                           // 3 mb info
         {.size = q.size() * 4,
@@ -176,8 +176,10 @@ class VideoKernel final : public Kernel {
     }
     const int64_t tx = p.get("tiles_x"), ty = p.get("tiles_y");
     if ((tx == 0) != (ty == 0)) {
-      return invalid_argument("tiles_x and tiles_y must both be 0 (whole frames) or both be set "
-                              "(got " + std::to_string(tx) + "x" + std::to_string(ty) + ")");
+      return invalid_argument(
+          "tiles_x and tiles_y must both be 0 (whole frames) or both be set "
+          "(got " +
+          std::to_string(tx) + "x" + std::to_string(ty) + ")");
     }
     if (tx > p.get("width") || ty > p.get("height") || tx * ty > kMaxTiles) {
       return invalid_argument("a " + std::to_string(tx) + "x" + std::to_string(ty) +

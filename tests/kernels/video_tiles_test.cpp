@@ -193,10 +193,8 @@ TEST(VideoTilesTest, RayTracedTilesEncodeLikeTheWholeRenderedFrame) {
   for (uint32_t t = 0; t < 6; ++t) tiles.push_back(render(tile_rect(w, h, grid, t)));
   const Bytes whole = render({0, 0, w, h});
 
-  const kernels::Params tiled = video_params({{"width", w},
-                                              {"height", h},
-                                              {"tiles_x", grid.columns},
-                                              {"tiles_y", grid.rows}});
+  const kernels::Params tiled = video_params(
+      {{"width", w}, {"height", h}, {"tiles_x", grid.columns}, {"tiles_y", grid.rows}});
   const kernels::Params single = video_params({{"width", w}, {"height", h}});
   auto from_tiles = kernel("video").reference(tiled, tiles, 1);
   auto from_whole = kernel("video").reference(single, {whole}, 1);

@@ -139,8 +139,10 @@ TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {
     std::vector<uint32_t> tiles;
     for (uint32_t t = 0; t < 6; ++t) tiles.push_back(frame[2 + t].index);
     EXPECT_EQ(video.deps, tiles);
-    const wire::ParamMap want_video = {{"width", kDefaultGameWidth}, {"height", kDefaultGameHeight},
-                                       {"frames", 1},      {"tiles_x", 3},
+    const wire::ParamMap want_video = {{"width", kDefaultGameWidth},
+                                       {"height", kDefaultGameHeight},
+                                       {"frames", 1},
+                                       {"tiles_x", 3},
                                        {"tiles_y", 2}};
     EXPECT_EQ(video.params, want_video);
     // The tiles' rectangles cover the video's frame exactly, once each.
@@ -183,9 +185,11 @@ TEST(PlannerTest, GameFrameSizeComesFromTheVideoOrRaytraceStage) {
 }
 
 TEST(PlannerTest, GameRefusesParamsThePlannerSets) {
-  for (const auto& [stage, name] : std::vector<std::pair<std::string, std::string>>{
-           {"raytrace", "tile_x"}, {"raytrace", "tile_height"}, {"video", "frames"},
-           {"video", "tiles_x"}}) {
+  for (const auto& [stage, name] :
+       std::vector<std::pair<std::string, std::string>>{{"raytrace", "tile_x"},
+                                                        {"raytrace", "tile_height"},
+                                                        {"video", "frames"},
+                                                        {"video", "tiles_x"}}) {
     auto s = game_spec(1, 2, "batch");
     s.game->stage_params[stage] = {{name, 1}};
     auto r = plan_workload(s, 0);

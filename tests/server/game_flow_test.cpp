@@ -14,15 +14,13 @@ class GameFlowTest : public CoordinatorTest {
  protected:
   Peer register_game_peer() {
     Peer p;
-    wire::RegisterHost req{p.key.public_key().hex(),
-                           "gamer",
-                           {"gpu",
-                            1 << 30,
-                            {},
-                            {{"nn_mlp", 1, 0.1},
-                             {"physics", 1, 0.1},
-                             {"raytrace", 1, 0.1},
-                             {"video", 1, 0.1}}}};
+    wire::RegisterHost req{
+        p.key.public_key().hex(),
+        "gamer",
+        {"gpu",
+         1 << 30,
+         {},
+         {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 1, 0.1}, {"video", 1, 0.1}}}};
     auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
     EXPECT_TRUE(auth.ok()) << auth.status().to_string();
     Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
@@ -32,7 +30,8 @@ class GameFlowTest : public CoordinatorTest {
   }
 
   Bytes fetch(const Peer& p, const std::string& digest) {
-    Reply r = call([&](Respond done) { coord_->fetch_blob(p.id, digest, nullptr, std::move(done)); });
+    Reply r =
+        call([&](Respond done) { coord_->fetch_blob(p.id, digest, nullptr, std::move(done)); });
     EXPECT_EQ(r.status, 200) << r.body;
     const ByteView body = bytes_of(r.body);
     return Bytes(body.begin(), body.end());
@@ -57,8 +56,9 @@ class GameFlowTest : public CoordinatorTest {
       const std::string body(out->begin(), out->end());
       auto auth = sign(p, "PUT", path, body);
       EXPECT_TRUE(auth.ok()) << auth.status().to_string();
-      Reply up = call(
-          [&](Respond done) { coord_->upload_output(*auth, work.replica_id, *out, std::move(done)); });
+      Reply up = call([&](Respond done) {
+        coord_->upload_output(*auth, work.replica_id, *out, std::move(done));
+      });
       EXPECT_EQ(up.status, 200) << up.body;
     }
     if (inputs_out != nullptr) *inputs_out = std::move(inputs);
