@@ -177,8 +177,7 @@ class VideoKernel final : public Kernel {
     const int64_t tx = p.get("tiles_x"), ty = p.get("tiles_y");
     if ((tx == 0) != (ty == 0)) {
       return invalid_argument(
-          "tiles_x and tiles_y must both be 0 (whole frames) or both be set "
-          "(got " +
+          "tiles_x and tiles_y must both be 0 (whole frames) or both be set (got " +
           std::to_string(tx) + "x" + std::to_string(ty) + ")");
     }
     if (tx > p.get("width") || ty > p.get("height") || tx * ty > kMaxTiles) {
