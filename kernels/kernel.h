@@ -109,6 +109,11 @@ class Kernel {
   virtual std::vector<ParamSpec> param_specs() const = 0;
   // Names of the input blobs, in order (e.g. {"scene"}).
   virtual std::vector<std::string> input_names() const = 0;
+  // The input blobs that these parameters call for, in order. Most kernels
+  // take the fixed list above; one whose input count follows its parameters
+  // (video fed a game frame as T ray-traced tiles) overrides this. The
+  // runtime checks a unit's blob count against it before check_inputs.
+  virtual std::vector<std::string> input_names_for(const Params&) const { return input_names(); }
 
   // Fills in defaults and checks ranges and cross-parameter rules.
   Result<Params> resolve_params(uint64_t seed, const std::map<std::string, int64_t>& given) const;

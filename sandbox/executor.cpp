@@ -67,9 +67,8 @@ Result<Frame> run_unit(runtime::Device& device, const kernels::Registry& registr
                                " here, the unit wants version " + std::to_string(version));
   }
   P2C2R_ASSIGN_OR_RETURN(kernels::Params params, kernel->resolve_params(seed, given));
-  if (request.blobs.size() != kernel->input_names().size()) {
-    return invalid_argument("kernel " + name + " takes " +
-                            std::to_string(kernel->input_names().size()) +
+  if (const size_t want = kernel->input_names_for(params).size(); request.blobs.size() != want) {
+    return invalid_argument("kernel " + name + " takes " + std::to_string(want) +
                             " inputs, the unit has " + std::to_string(request.blobs.size()));
   }
   // execute_unit runs check_inputs first; Device::run validates every shader.

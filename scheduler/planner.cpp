@@ -1,6 +1,9 @@
 #include "scheduler/planner.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "common/tile_grid.h"
 
 namespace p2c2r::scheduler {
 namespace {
@@ -35,6 +38,68 @@ Result<Plan> plan_raw(const wire::RawSpec& raw, int64_t now_ms, int64_t deadline
   return plan;
 }
 
+// What the planner decides for every frame of a game: its size and how its
+// ray-traced tiles cut it (common/tile_grid.h). The raytrace units get their
+// rectangles and the video unit the same size and grid, so the tiles it
+// receives cover exactly the frame it encodes.
+struct GameFrame {
+  uint32_t width = 0, height = 0;
+  TileGrid grid;
+};
+
+// Parameters the planner sets itself; a user giving them would break the
+// agreement between the tiles and the video.
+Status refuse_planner_params(const wire::GameSpec& game) {
+  const std::pair<const char*, std::vector<const char*>> owned[] = {
+      {"raytrace", {"tile_x", "tile_y", "tile_width", "tile_height"}},
+      {"video", {"frames", "tiles_x", "tiles_y"}}};
+  for (const auto& [stage, names] : owned) {
+    auto it = game.stage_params.find(stage);
+    if (it == game.stage_params.end()) continue;
+    for (const char* name : names)
+      if (it->second.count(name))
+        return invalid_argument(std::string("game.stage_params.") + stage + "." + name +
+                                ": set by the planner from game.tiles, not by the workload");
+  }
+  return Status::Ok();
+}
+
+// The frame side `name` ("width"/"height"): the video's if given, else the
+// ray tracer's, else `fallback`; both given must agree.
+Result<uint32_t> frame_side(const wire::GameSpec& game, const std::string& name,
+                            uint32_t fallback) {
+  auto given = [&](const char* stage) -> std::optional<int64_t> {
+    auto it = game.stage_params.find(stage);
+    if (it == game.stage_params.end()) return std::nullopt;
+    auto v = it->second.find(name);
+    if (v == it->second.end()) return std::nullopt;
+    return v->second;
+  };
+  const auto ray = given("raytrace"), video = given("video");
+  if (ray && video && *ray != *video)
+    return invalid_argument("game.stage_params: raytrace " + name + " " + std::to_string(*ray) +
+                            " differs from video " + name + " " + std::to_string(*video) +
+                            " (the video encodes the frame the tiles render)");
+  const int64_t v = video ? *video : ray ? *ray : fallback;
+  if (v < 1 || v > 65535)
+    return invalid_argument("game.stage_params: frame " + name + " " + std::to_string(v) +
+                            " is out of range");
+  return static_cast<uint32_t>(v);
+}
+
+Result<GameFrame> game_frame(const wire::GameSpec& game) {
+  P2C2R_RETURN_IF_ERROR(refuse_planner_params(game));
+  GameFrame f;
+  P2C2R_ASSIGN_OR_RETURN(f.width, frame_side(game, "width", kDefaultGameWidth));
+  P2C2R_ASSIGN_OR_RETURN(f.height, frame_side(game, "height", kDefaultGameHeight));
+  f.grid = tile_grid_for(game.tiles);
+  if (f.grid.columns > f.width || f.grid.rows > f.height)
+    return invalid_argument("game.tiles: " + num(game.tiles) + " tiles (" + num(f.grid.columns) +
+                            "x" + num(f.grid.rows) + ") do not fit a " + num(f.width) + "x" +
+                            num(f.height) + " frame");
+  return f;
+}
+
 Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadline_ms,
                        const PlanLimits& limits, Plan plan) {
   if (game.frames == 0) return invalid_argument("game.frames: must be at least 1");
@@ -50,6 +115,7 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
       return invalid_argument("game.stage_params." + stage +
                               ": unknown stage (known: ai, physics, raytrace, video)");
   }
+  P2C2R_ASSIGN_OR_RETURN(const GameFrame frame, game_frame(game));
   const bool interactive = plan.priority == Priority::kInteractive;
   const GameStage& ai = game_stages()[0];
   const GameStage& physics = game_stages()[1];
@@ -60,7 +126,8 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
     // An interactive frame owns the window [start, end); batch frames share the whole deadline.
     const int64_t start = interactive ? now_ms + int64_t{f} * deadline_ms : now_ms;
     const int64_t window = deadline_ms;
-    auto add = [&](const GameStage& s, uint32_t tile, std::vector<uint32_t> deps, bool data = false) {
+    auto add = [&](const GameStage& s, uint32_t tile, std::vector<uint32_t> deps, bool data = false,
+                   const wire::ParamMap& set = {}) {
       PlannedUnit u;
       u.index = static_cast<uint32_t>(plan.units.size());
       u.stage = s.stage;
@@ -69,6 +136,7 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
       u.kernel = s.kernel;
       if (auto it = game.stage_params.find(s.stage); it != game.stage_params.end())
         u.params = it->second;
+      for (const auto& [name, value] : set) u.params[name] = value;
       u.seed = game.seed + u.index;  // distinct and reproducible per unit
       u.deadline_ms =
           start + std::max<int64_t>(1, static_cast<int64_t>(window * s.deadline_fraction));
@@ -78,15 +146,33 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
       plan.units.push_back(std::move(u));
       return plan.units.back().index;
     };
-    // The physics world is real data from frame to frame: frame f simulates
-    // on from frame f-1's validated world. The AI, the tiles and the video
-    // run in frame order after it, on inputs generated from their seeds
-    // (deriving the scene from the world is future work, docs/kernels.md).
+    // Real data flows twice: frame f's physics simulates on from frame f-1's
+    // validated world, and frame f's video encodes the frame that its tiles
+    // rendered (their outputs are its inputs, in tile order). The AI and the
+    // tiles run in frame order after the physics, on inputs generated from
+    // their seeds (deriving the scene from the world is future work,
+    // docs/kernels.md); a frame's tiles share one seed, so one scene.
     const uint32_t a = add(ai, 0, f == 0 ? std::vector<uint32_t>{} : std::vector{prev_physics});
     const uint32_t p = f == 0 ? add(physics, 0, {a}) : add(physics, 0, {prev_physics}, true);
     std::vector<uint32_t> tiles;
-    for (uint32_t t = 0; t < game.tiles; ++t) tiles.push_back(add(ray, t, {p}));
-    add(video, 0, tiles);
+    const uint64_t scene_seed = game.seed + plan.units.size();
+    for (uint32_t t = 0; t < game.tiles; ++t) {
+      const TileRect r = tile_rect(frame.width, frame.height, frame.grid, t);
+      tiles.push_back(add(ray, t, {p}, false,
+                          {{"width", frame.width},
+                           {"height", frame.height},
+                           {"tile_x", r.x},
+                           {"tile_y", r.y},
+                           {"tile_width", r.width},
+                           {"tile_height", r.height}}));
+      plan.units.back().seed = scene_seed;
+    }
+    add(video, 0, tiles, true,
+        {{"width", frame.width},
+         {"height", frame.height},
+         {"frames", 1},
+         {"tiles_x", frame.grid.columns},
+         {"tiles_y", frame.grid.rows}});
     prev_physics = p;
   }
   return plan;

@@ -11,7 +11,13 @@
 //   game  F frames; each frame is AI -> physics -> T ray-traced tiles ->
 //         video encode, and frame f's AI depends on frame f-1's physics (the
 //         world state carries over). A unit's inputs are its dependencies'
-//         canonical outputs, in dependency order.
+//         canonical outputs, in dependency order, where inputs_from_deps
+//         says so: frame f>0's physics takes frame f-1's world, and every
+//         frame's video takes its T tiles. The planner cuts the frame
+//         (video's width/height if given, else raytrace's, else
+//         kDefaultGameWidth x kDefaultGameHeight) into a tile grid
+//         (common/tile_grid.h), sets each raytrace unit's rectangle and the
+//         video's size, tiles_x/tiles_y and frames = 1 (one I-frame per unit).
 //
 // Deadlines: an interactive game's `deadline_ms` is per frame (frame f is
 // due at now + (f+1)·deadline_ms, and each stage is due at its share of the
@@ -47,6 +53,10 @@ Result<validator::ReplicationPolicy> resolve_replication(Priority p,
 inline constexpr int64_t kDefaultFrameDeadlineMs = 100;
 inline constexpr int64_t kDefaultInteractiveDeadlineMs = 1000;
 inline constexpr int64_t kDefaultBatchDeadlineMs = 4LL * 3600 * 1000;
+
+// A game frame's size when neither the raytrace nor the video stage gives one.
+inline constexpr uint32_t kDefaultGameWidth = 320;
+inline constexpr uint32_t kDefaultGameHeight = 240;
 
 // Upper bounds that keep one submission from swamping the server.
 struct PlanLimits {

@@ -153,22 +153,28 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
   const int64_t now = now_ms();
   auto plan = scheduler::plan_workload(spec, now);
   if (!plan.ok()) return respond(error_reply(plan.status()));
-  // Every kernel must exist here and accept its parameters before anything is stored.
+  // Every kernel must exist here and accept its parameters before anything is
+  // stored. Units of a stage may differ in parameters (a game's tiles each
+  // have their rectangle), so each distinct set is resolved once.
   struct Checked {
     const kernels::Kernel* kernel;
     wire::ParamMap params;
     uint64_t cost;
   };
-  std::map<std::string, Checked> checked;  // by stage
+  using CheckKey = std::pair<std::string, wire::ParamMap>;  // stage, given parameters
+  std::map<CheckKey, Checked> checked;
+  auto checked_of = [&](const scheduler::PlannedUnit& pu) -> const Checked& {
+    return checked.at({pu.stage, pu.params});
+  };
   for (const auto& pu : plan->units) {
-    if (checked.count(pu.stage)) continue;
+    if (checked.count({pu.stage, pu.params})) continue;
     auto k = options_.registry->find(pu.kernel);
     if (!k.ok())
       return respond(error_reply(invalid_argument(pu.stage + " stage: " + k.status().message())));
     auto params = (*k)->resolve_params(pu.seed, pu.params);
     if (!params.ok())
       return respond(error_reply(params.status().with_context(pu.stage + " stage params")));
-    checked[pu.stage] = {*k, params->values, (*k)->cost(*params)};
+    checked[{pu.stage, pu.params}] = {*k, params->values, (*k)->cost(*params)};
   }
   // Units without dependencies whose kernel takes inputs get them generated
   // from their seed here, once, and stored as blobs: every replica then runs
@@ -176,7 +182,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
   std::vector<std::vector<std::string>> inputs(plan->units.size());
   std::vector<BlobRow> new_blobs;
   for (const auto& pu : plan->units) {
-    const Checked& c = checked.at(pu.stage);
+    const Checked& c = checked_of(pu);
     if ((pu.inputs_from_deps && !pu.deps.empty()) || c.kernel->input_names().empty()) continue;
     kernels::Params params{pu.seed, c.params};
     auto generated = c.kernel->generate_inputs(params);
@@ -209,7 +215,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
   w.requires_ = spec.requires_;
   std::vector<uint64_t> ids;
   for (const auto& pu : plan->units) {
-    const Checked& c = checked.at(pu.stage);
+    const Checked& c = checked_of(pu);
     const uint64_t id = next_unit_++;
     ids.push_back(id);
     Unit& u = units_[id];

@@ -126,6 +126,85 @@ TEST(PlannerTest, StageParamsReachTheirUnits) {
   EXPECT_TRUE(plan->units[0].params.empty());
 }
 
+TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {
+  auto plan = plan_workload(game_spec(2, 6, "batch"), 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  const auto& u = plan->units;
+  const size_t per_frame = 3 + 6;
+  for (uint32_t f = 0; f < 2; ++f) {
+    const auto* frame = &u[f * per_frame];
+    const PlannedUnit& video = frame[8];
+    ASSERT_EQ(video.stage, "video");
+    EXPECT_TRUE(video.inputs_from_deps);
+    std::vector<uint32_t> tiles;
+    for (uint32_t t = 0; t < 6; ++t) tiles.push_back(frame[2 + t].index);
+    EXPECT_EQ(video.deps, tiles);
+    const wire::ParamMap want_video = {{"width", kDefaultGameWidth},
+                                       {"height", kDefaultGameHeight},
+                                       {"frames", 1},
+                                       {"tiles_x", 3},
+                                       {"tiles_y", 2}};
+    EXPECT_EQ(video.params, want_video);
+    // The tiles' rectangles cover the video's frame exactly, once each.
+    std::vector<int> covered(kDefaultGameWidth * kDefaultGameHeight, 0);
+    for (uint32_t t = 0; t < 6; ++t) {
+      const PlannedUnit& tile = frame[2 + t];
+      EXPECT_EQ(tile.tile, t);
+      EXPECT_FALSE(tile.inputs_from_deps) << "tiles render a scene from their seed";
+      EXPECT_EQ(tile.seed, frame[2].seed) << "one scene per frame";
+      EXPECT_EQ(tile.params.at("width"), kDefaultGameWidth);
+      EXPECT_EQ(tile.params.at("height"), kDefaultGameHeight);
+      const int64_t x = tile.params.at("tile_x"), y = tile.params.at("tile_y");
+      for (int64_t row = y; row < y + tile.params.at("tile_height"); ++row)
+        for (int64_t col = x; col < x + tile.params.at("tile_width"); ++col)
+          ++covered[row * kDefaultGameWidth + col];
+    }
+    for (int c : covered) ASSERT_EQ(c, 1);
+  }
+  EXPECT_NE(u[2].seed, u[per_frame + 2].seed) << "each frame its own scene";
+}
+
+TEST(PlannerTest, GameFrameSizeComesFromTheVideoOrRaytraceStage) {
+  auto s = game_spec(1, 4, "batch");
+  s.game->stage_params["video"] = {{"width", 128}, {"height", 96}, {"quality", 90}};
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  EXPECT_EQ(plan->units[2].params.at("width"), 128);
+  EXPECT_EQ(plan->units[5].params.at("tile_x"), 64);
+  EXPECT_EQ(plan->units[5].params.at("tile_height"), 48);
+  EXPECT_EQ(plan->units[6].params.at("quality"), 90);
+
+  s.game->stage_params["raytrace"] = {{"width", 128}, {"samples", 2}};
+  ASSERT_TRUE(plan_workload(s, 0).ok()) << "agreeing sizes are fine";
+  s.game->stage_params["raytrace"]["width"] = 64;
+  auto differ = plan_workload(s, 0);
+  ASSERT_FALSE(differ.ok());
+  EXPECT_NE(differ.status().message().find("raytrace width 64 differs from video width 128"),
+            std::string::npos)
+      << differ.status().message();
+}
+
+TEST(PlannerTest, GameRefusesParamsThePlannerSets) {
+  for (const auto& [stage, name] :
+       std::vector<std::pair<std::string, std::string>>{{"raytrace", "tile_x"},
+                                                        {"raytrace", "tile_height"},
+                                                        {"video", "frames"},
+                                                        {"video", "tiles_x"}}) {
+    auto s = game_spec(1, 2, "batch");
+    s.game->stage_params[stage] = {{name, 1}};
+    auto r = plan_workload(s, 0);
+    ASSERT_FALSE(r.ok()) << stage << "." << name;
+    EXPECT_NE(r.status().message().find("game.stage_params." + stage + "." + name),
+              std::string::npos);
+  }
+  auto tiny = game_spec(1, 7, "batch");  // 7x1 tiles
+  tiny.game->stage_params["video"] = {{"width", 4}};
+  auto r = plan_workload(tiny, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("do not fit a 4x240 frame"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(ReplicationTest, DefaultsPerClass) {
   auto b = default_replication(Priority::kBatch);
   EXPECT_EQ(b.min_quorum, 2u);

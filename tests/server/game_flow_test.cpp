@@ -1,0 +1,127 @@
+// A game workload run through the coordinator by a peer that computes every
+// unit with the kernels' CPU references: what flows between the units is real
+// data. Frame f's video unit is sent the validated outputs of frame f's
+// ray-traced tiles, in tile order, and its stream decodes to those tiles.
+#include "common/tile_grid.h"
+#include "kernels/video/decoder.h"
+#include "kernels/video/tiles.h"
+#include "tests/server/coordinator_fixture.h"
+
+namespace p2c2r::server {
+namespace {
+
+class GameFlowTest : public CoordinatorTest {
+ protected:
+  Peer register_game_peer() {
+    Peer p;
+    wire::RegisterHost req{
+        p.key.public_key().hex(),
+        "gamer",
+        {"gpu",
+         1 << 30,
+         {},
+         {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 1, 0.1}, {"video", 1, 0.1}}}};
+    auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    p.id = wire::parse<wire::Registered>(r.body)->host_id;
+    return p;
+  }
+
+  Bytes fetch(const Peer& p, const std::string& digest) {
+    Reply r =
+        call([&](Respond done) { coord_->fetch_blob(p.id, digest, nullptr, std::move(done)); });
+    EXPECT_EQ(r.status, 200) << r.body;
+    const ByteView body = bytes_of(r.body);
+    return Bytes(body.begin(), body.end());
+  }
+
+  // Runs the assignment with the CPU reference, reports it and uploads the
+  // output when asked. Returns the output.
+  Bytes compute_and_report(const Peer& p, const wire::Assignment& work,
+                           std::vector<Bytes>* inputs_out) {
+    const wire::Manifest& m = work.manifest;
+    const kernels::Kernel* k = *registry_.find(m.kernel);
+    auto params = k->resolve_params(m.seed, m.params);
+    EXPECT_TRUE(params.ok()) << params.status().to_string();
+    std::vector<Bytes> inputs;
+    for (const auto& digest : m.inputs) inputs.push_back(fetch(p, digest));
+    auto out = k->reference(*params, inputs, 2);
+    EXPECT_TRUE(out.ok()) << m.kernel << ": " << out.status().to_string();
+    Reply r = report(p, work.replica_id, digest_of(*out).hex());
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (wire::parse<wire::ReportReply>(r.body)->want_output) {
+      const std::string path = "/v1/replicas/" + std::to_string(work.replica_id) + "/output";
+      const std::string body(out->begin(), out->end());
+      auto auth = sign(p, "PUT", path, body);
+      EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+      Reply up = call([&](Respond done) {
+        coord_->upload_output(*auth, work.replica_id, *out, std::move(done));
+      });
+      EXPECT_EQ(up.status, 200) << up.body;
+    }
+    if (inputs_out != nullptr) *inputs_out = std::move(inputs);
+    return *out;
+  }
+};
+
+TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
+  Peer peer = register_game_peer();
+  wire::WorkloadSpec spec;
+  spec.kind = "game";
+  spec.name = "tiles to video";
+  spec.replication.min_quorum = 1;
+  spec.replication.target_nresults = 1;
+  const auto small = [&](const char* kernel) {
+    const auto given = (*registry_.find(kernel))->small_params();
+    return wire::ParamMap(given.begin(), given.end());
+  };
+  spec.game = wire::GameSpec{
+      .frames = 2,
+      .tiles = 4,
+      .seed = 9,
+      .stage_params = {{"ai", small("nn_mlp")},
+                       {"physics", small("physics")},
+                       {"raytrace", {{"samples", 1}, {"max_depth", 1}, {"mesh_detail", 0}}},
+                       {"video", {{"width", 48}, {"height", 32}}}}};
+  Reply submitted = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+  const uint64_t id = wire::parse<wire::WorkloadStatus>(submitted.body)->id;
+
+  std::map<uint64_t, Bytes> outputs;  // by unit id
+  uint32_t videos = 0;
+  for (int step = 0; step < 40; ++step) {
+    auto work = request(peer);
+    if (!work) break;
+    std::vector<Bytes> inputs;
+    const Bytes out = compute_and_report(peer, *work, &inputs);
+    const uint64_t unit = work->manifest.unit_id;
+    outputs[unit] = out;
+    if (work->manifest.kernel != "video") continue;
+    // A submission's units get consecutive ids in plan order, so this
+    // frame's four tiles are the four units before its video.
+    std::vector<std::string> tile_digests;
+    std::vector<Bytes> tiles;
+    for (uint64_t t = unit - 4; t < unit; ++t) {
+      ASSERT_TRUE(outputs.count(t)) << "tile unit " << t << " ran before the video";
+      tile_digests.push_back(digest_of(outputs[t]).hex());
+      tiles.push_back(outputs[t]);
+    }
+    EXPECT_EQ(work->manifest.inputs, tile_digests) << "the video's inputs are its tiles, in order";
+    EXPECT_EQ(inputs, tiles);
+    const kernels::video::TiledFrames shape{48, 32, 1, tile_grid_for(4)};
+    const Bytes frame = kernels::video::assemble_tiles(shape, tiles);
+    auto decoded = kernels::video::decode_video(out);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
+    auto q = kernels::video::measure_quality(*decoded, frame);
+    ASSERT_TRUE(q.ok());
+    EXPECT_GT(q->psnr_rgb, 25.0) << "the stream shows the rendered frame";
+    ++videos;
+  }
+  EXPECT_EQ(videos, 2u);
+  EXPECT_EQ(status(id).state, "done");
+}
+
+}  // namespace
+}  // namespace p2c2r::server
