@@ -67,10 +67,12 @@ class CoordinatorTest : public ::testing::Test {
                                 bytes_of(body), peer.id == 0 ? &pub : nullptr);
   }
 
-  Peer register_peer(const std::string& name) {
+  // A host whose device runs `kernels` (by default only the tiny peak units).
+  Peer register_peer(const std::string& name,
+                     std::vector<wire::KernelSpeed> kernels = {{"peak", 1, 0.001}}) {
     Peer p;
     wire::RegisterHost req{
-        p.key.public_key().hex(), name, {"gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
+        p.key.public_key().hex(), name, {"gpu", 1 << 30, {}, std::move(kernels)}};
     auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
     EXPECT_TRUE(auth.ok()) << auth.status().to_string();
     Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });

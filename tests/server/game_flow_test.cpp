@@ -13,20 +13,9 @@ namespace {
 class GameFlowTest : public CoordinatorTest {
  protected:
   Peer register_game_peer() {
-    Peer p;
-    wire::RegisterHost req{
-        p.key.public_key().hex(),
+    return register_peer(
         "gamer",
-        {"gpu",
-         1 << 30,
-         {},
-         {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 1, 0.1}, {"video", 1, 0.1}}}};
-    auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
-    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
-    Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
-    EXPECT_EQ(r.status, 200) << r.body;
-    p.id = wire::parse<wire::Registered>(r.body)->host_id;
-    return p;
+        {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 1, 0.1}, {"video", 1, 0.1}});
   }
 
   Bytes fetch(const Peer& p, const std::string& digest) {
