@@ -47,11 +47,20 @@ struct GameFrame {
   TileGrid grid;
 };
 
+// The world the physics stage simulates and the tiles draw: the physics
+// units get these bodies/grid/radius and the raytrace units the same as
+// world_bodies/world_grid/world_radius, so every tile can read the world.
+struct GameWorld {
+  int64_t bodies = kDefaultGameBodies, grid = kDefaultGameGrid, radius = kDefaultGameRadius;
+};
+
 // Parameters the planner sets itself; a user giving them would break the
 // agreement between the tiles and the video.
 Status refuse_planner_params(const wire::GameSpec& game) {
   const std::pair<const char*, std::vector<const char*>> owned[] = {
-      {"raytrace", {"tile_x", "tile_y", "tile_width", "tile_height"}},
+      {"raytrace",
+       {"tile_x", "tile_y", "tile_width", "tile_height", "from_world", "world_bodies", "world_grid",
+        "world_radius"}},
       {"video", {"frames", "tiles_x", "tiles_y"}}};
   for (const auto& [stage, names] : owned) {
     auto it = game.stage_params.find(stage);
@@ -100,6 +109,24 @@ Result<GameFrame> game_frame(const wire::GameSpec& game) {
   return f;
 }
 
+// The physics stage's world: its bodies/grid/radius if given, else the game
+// defaults. More bodies than a frame's scene holds are refused here rather
+// than drawn in part: a picture missing bodies would misrepresent the game.
+Result<GameWorld> game_world(const wire::GameSpec& game) {
+  GameWorld w;
+  auto it = game.stage_params.find("physics");
+  if (it == game.stage_params.end()) return w;
+  const auto& given = it->second;
+  if (auto v = given.find("bodies"); v != given.end()) w.bodies = v->second;
+  if (auto v = given.find("grid"); v != given.end()) w.grid = v->second;
+  if (auto v = given.find("radius"); v != given.end()) w.radius = v->second;
+  if (w.bodies < 1 || w.bodies > kMaxGameBodies)
+    return invalid_argument("game.stage_params.physics.bodies: " + std::to_string(w.bodies) +
+                            " must be between 1 and " + num(kMaxGameBodies) +
+                            ", the spheres a ray-traced frame can draw");
+  return w;
+}
+
 Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadline_ms,
                        const PlanLimits& limits, Plan plan) {
   if (game.frames == 0) return invalid_argument("game.frames: must be at least 1");
@@ -116,6 +143,9 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
                               ": unknown stage (known: ai, physics, raytrace, video)");
   }
   P2C2R_ASSIGN_OR_RETURN(const GameFrame frame, game_frame(game));
+  P2C2R_ASSIGN_OR_RETURN(const GameWorld world, game_world(game));
+  const wire::ParamMap physics_world = {
+      {"bodies", world.bodies}, {"grid", world.grid}, {"radius", world.radius}};
   const bool interactive = plan.priority == Priority::kInteractive;
   const GameStage& ai = game_stages()[0];
   const GameStage& physics = game_stages()[1];
@@ -146,25 +176,30 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
       plan.units.push_back(std::move(u));
       return plan.units.back().index;
     };
-    // Real data flows twice: frame f's physics simulates on from frame f-1's
-    // validated world, and frame f's video encodes the frame that its tiles
-    // rendered (their outputs are its inputs, in tile order). The AI and the
-    // tiles run in frame order after the physics, on inputs generated from
-    // their seeds (deriving the scene from the world is future work,
-    // docs/kernels.md); a frame's tiles share one seed, so one scene.
+    // Real data flows three times: frame f's physics simulates on from frame
+    // f-1's validated world, frame f's tiles draw frame f's physics output
+    // world (their one input; from_world=1), and frame f's video encodes the
+    // frame that its tiles rendered (their outputs are its inputs, in tile
+    // order). The AI runs in frame order after the physics, on inputs
+    // generated from its seed.
     const uint32_t a = add(ai, 0, f == 0 ? std::vector<uint32_t>{} : std::vector{prev_physics});
-    const uint32_t p = f == 0 ? add(physics, 0, {a}) : add(physics, 0, {prev_physics}, true);
+    const uint32_t p = f == 0 ? add(physics, 0, {a}, false, physics_world)
+                              : add(physics, 0, {prev_physics}, true, physics_world);
     std::vector<uint32_t> tiles;
     const uint64_t scene_seed = game.seed + plan.units.size();
     for (uint32_t t = 0; t < game.tiles; ++t) {
       const TileRect r = tile_rect(frame.width, frame.height, frame.grid, t);
-      tiles.push_back(add(ray, t, {p}, false,
+      tiles.push_back(add(ray, t, {p}, true,
                           {{"width", frame.width},
                            {"height", frame.height},
                            {"tile_x", r.x},
                            {"tile_y", r.y},
                            {"tile_width", r.width},
-                           {"tile_height", r.height}}));
+                           {"tile_height", r.height},
+                           {"from_world", 1},
+                           {"world_bodies", world.bodies},
+                           {"world_grid", world.grid},
+                           {"world_radius", world.radius}}));
       plan.units.back().seed = scene_seed;
     }
     add(video, 0, tiles, true,

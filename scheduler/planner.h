@@ -12,12 +12,15 @@
 //         video encode, and frame f's AI depends on frame f-1's physics (the
 //         world state carries over). A unit's inputs are its dependencies'
 //         canonical outputs, in dependency order, where inputs_from_deps
-//         says so: frame f>0's physics takes frame f-1's world, and every
-//         frame's video takes its T tiles. The planner cuts the frame
-//         (video's width/height if given, else raytrace's, else
-//         kDefaultGameWidth x kDefaultGameHeight) into a tile grid
-//         (common/tile_grid.h), sets each raytrace unit's rectangle and the
-//         video's size, tiles_x/tiles_y and frames = 1 (one I-frame per unit).
+//         says so: frame f>0's physics takes frame f-1's world, every tile
+//         of frame f draws frame f's physics world (raytrace from_world=1,
+//         world_bodies/grid/radius = the physics bodies/grid/radius, at most
+//         kMaxGameBodies bodies), and every frame's video takes its T tiles.
+//         The planner cuts the frame (video's width/height if given, else
+//         raytrace's, else kDefaultGameWidth x kDefaultGameHeight) into a
+//         tile grid (common/tile_grid.h), sets each raytrace unit's rectangle
+//         and the video's size, tiles_x/tiles_y and frames = 1 (one I-frame
+//         per unit).
 //
 // Deadlines: an interactive game's `deadline_ms` is per frame (frame f is
 // due at now + (f+1)·deadline_ms, and each stage is due at its share of the
@@ -53,6 +56,14 @@ Result<validator::ReplicationPolicy> resolve_replication(Priority p,
 inline constexpr int64_t kDefaultFrameDeadlineMs = 100;
 inline constexpr int64_t kDefaultInteractiveDeadlineMs = 1000;
 inline constexpr int64_t kDefaultBatchDeadlineMs = 4LL * 3600 * 1000;
+
+// A game's world when its physics stage does not say: 64 spheres of radius
+// 1/2 (Q16.16) in a 6x6x6 box. At most kMaxGameBodies bodies: a ray-traced
+// frame draws every body as one of at most 64 spheres (docs/kernels/raytrace.md).
+inline constexpr int64_t kDefaultGameBodies = 64;
+inline constexpr int64_t kDefaultGameGrid = 6;
+inline constexpr int64_t kDefaultGameRadius = 1 << 15;
+inline constexpr uint32_t kMaxGameBodies = 64;
 
 // A game frame's size when neither the raytrace nor the video stage gives one.
 inline constexpr uint32_t kDefaultGameWidth = 320;

@@ -85,7 +85,7 @@ std::string units(int64_t q) {
 
 }  // namespace
 
-Status check_world(const Config& config, ByteView world) {
+Status check_world_geometry(const Config& config, ByteView world) {
   if (world.size() < kHeaderBytes) {
     return invalid_argument("world blob is " + std::to_string(world.size()) +
                             " bytes, shorter than its 16-byte header");
@@ -111,15 +111,25 @@ Status check_world(const Config& config, ByteView world) {
   }
   const auto bodies = bodies_of(world);
   const int32_t lo = config.radius, hi = config.box() - config.radius;
+  for (uint32_t i = 0; i < bodies.size(); ++i) {
+    for (int a = 0; a < 3; ++a) {
+      if (bodies[i].p[a] < lo || bodies[i].p[a] > hi) {
+        return invalid_argument("body " + std::to_string(i) + ": coordinate " +
+                                units(bodies[i].p[a]) + " is outside [" + units(lo) + ", " +
+                                units(hi) + "] (the box less a radius)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status check_world(const Config& config, ByteView world) {
+  P2C2R_RETURN_IF_ERROR(check_world_geometry(config, world));
+  const auto bodies = bodies_of(world);
   std::vector<uint32_t> occupancy(config.cells(), 0);
   for (uint32_t i = 0; i < bodies.size(); ++i) {
     const Body& b = bodies[i];
     for (int a = 0; a < 3; ++a) {
-      if (b.p[a] < lo || b.p[a] > hi) {
-        return invalid_argument("body " + std::to_string(i) + ": coordinate " + units(b.p[a]) +
-                                " is outside [" + units(lo) + ", " + units(hi) +
-                                "] (the box less a radius)");
-      }
       if (b.v[a] < -config.max_speed || b.v[a] > config.max_speed) {
         return invalid_argument("body " + std::to_string(i) + ": velocity component " +
                                 units(b.v[a]) + " exceeds max_speed " + units(config.max_speed));

@@ -68,6 +68,12 @@ Bytes generate_world(const Config& config, uint64_t seed);
 // velocity component within max_speed, no cell holding more than cell_cap.
 Status check_world(const Config& config, ByteView world);
 
+// The part of check_world that a reader of positions needs (the ray tracer
+// drawing a world): header, size for config.bodies, every centre inside the
+// box of config.grid less config.radius. Velocities and crowding, which only
+// the simulation cares about, are not checked.
+Status check_world_geometry(const Config& config, ByteView world);
+
 // id,x,y,z,vx,vy,vz with decimals.
 Status write_world_csv(ByteView world, const std::string& path);
 

@@ -90,6 +90,20 @@ Material plain(Vec3 albedo, int32_t specular, int32_t shininess_log2, int32_t re
 
 }  // namespace
 
+Camera look_at(Vec3 eye, Vec3 target) {
+  const Vec3 forward = normalize(target - eye);
+  const int32_t tan_half = q(55, 100);
+  const Vec3 right = vscale(normalize(crossq({0, kOne, 0}, forward)), tan_half);
+  const Vec3 up = vscale(normalize(crossq(forward, right)), tan_half);
+  return {eye, forward, right, up};
+}
+
+void set_demo_sky(Scene& s) {
+  s.sky_top = {q(30, 100), q(50, 100), q(90, 100)};
+  s.sky_horizon = {q(85, 100), q(90, 100), kOne};
+  s.ambient = {q(12, 100), q(12, 100), q(14, 100)};
+}
+
 uint32_t demo_triangle_count(uint32_t mesh_detail) { return (20u << (2 * mesh_detail)) + 6; }
 
 Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail) {
@@ -97,15 +111,8 @@ Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail) {
   auto jitter = [&](int32_t amount) { return static_cast<int32_t>(rng.between(-amount, amount)); };
   Scene s;
   const Vec3 eye{jitter(q(1, 2)), q(22, 10) + jitter(q(1, 4)), q(-13, 2)};
-  const Vec3 target{0, q(8, 10), q(8, 10)};
-  const Vec3 forward = normalize(target - eye);
-  const int32_t tan_half = q(55, 100);
-  const Vec3 right = vscale(normalize(crossq({0, kOne, 0}, forward)), tan_half);
-  const Vec3 up = vscale(normalize(crossq(forward, right)), tan_half);
-  s.camera = {eye, forward, right, up};
-  s.sky_top = {q(30, 100), q(50, 100), q(90, 100)};
-  s.sky_horizon = {q(85, 100), q(90, 100), kOne};
-  s.ambient = {q(12, 100), q(12, 100), q(14, 100)};
+  s.camera = look_at(eye, {0, q(8, 10), q(8, 10)});
+  set_demo_sky(s);
 
   s.materials = {
       {{q(9, 10), q(9, 10), q(9, 10)}, {q(22, 100), q(22, 100), q(28, 100)}, 0, 0, q(15, 100), 16},

@@ -1,11 +1,15 @@
 // The raytrace family: one tile of a frame of a 3D scene (spheres, planes,
 // BVH-accelerated triangle meshes, point lights with hard shadows, Lambert +
 // Phong shading, mirror bounces, jittered samples) in Q16.16 fixed point.
+// The scene is the input blob, or, with from_world=1, built from a physics
+// world (world_scene.h) on the CPU before the reference or the device sees it.
 // Scene format and conventions: docs/kernels/raytrace.md.
 #include "kernels/image.h"
+#include "kernels/physics/world.h"
 #include "kernels/raytrace/demo_scene.h"
 #include "kernels/raytrace/render.h"
 #include "kernels/raytrace/scene.h"
+#include "kernels/raytrace/world_scene.h"
 #include "kernels/registry.h"
 #include "raytrace.spv.h"
 
@@ -27,6 +31,36 @@ TileSpec tile_of(const Params& p) {
           .tile_height = p.u32("tile_height"),
           .samples = p.u32("samples"),
           .max_depth = p.u32("max_depth")};
+}
+
+bool from_world(const Params& p) { return p.get("from_world") != 0; }
+
+raytrace::WorldShape world_shape_of(const Params& p) {
+  return {.bodies = p.u32("world_bodies"),
+          .grid = p.u32("world_grid"),
+          .radius = static_cast<int32_t>(p.get("world_radius"))};
+}
+
+// The scene blob the unit renders, checked: the input itself, or the scene
+// drawn from the input world. Both the reference and the device plan render
+// what this returns, so they see the same bytes.
+Result<Bytes> scene_blob(const Params& p, const std::vector<Bytes>& inputs) {
+  const char* name = from_world(p) ? "world" : "scene";
+  if (inputs.size() != 1) {
+    return invalid_argument("expected 1 input blob (" + std::string(name) + "), got " +
+                            std::to_string(inputs.size()));
+  }
+  if (!from_world(p)) {
+    P2C2R_RETURN_IF_ERROR(raytrace::parse_scene(inputs[0]).status());
+    return inputs[0];
+  }
+  const raytrace::WorldShape shape = world_shape_of(p);
+  P2C2R_RETURN_IF_ERROR(
+      raytrace::check_world_input(shape, inputs[0]).with_context("input 'world'"));
+  Bytes blob = raytrace::serialize_scene(raytrace::scene_from_world(shape, inputs[0]));
+  // Cannot fail for a checked world; checked anyway, as every uploaded scene is.
+  P2C2R_RETURN_IF_ERROR(raytrace::parse_scene(blob).status().with_context("scene of the world"));
+  return blob;
 }
 
 uint32_t ceil_log2(uint32_t n) {
@@ -58,36 +92,54 @@ class RaytraceKernel final : public Kernel {
         {"samples", 1, raytrace::kMaxSamples, 4, "jittered samples per pixel (1 = pixel centre)"},
         {"max_depth", 0, raytrace::kMaxDepth, 3, "mirror bounces after the primary hit"},
         {"mesh_detail", 0, 3, 2, "demo scene icosphere subdivisions (20 * 4^n triangles)"},
+        {"from_world", 0, 1, 0,
+         "0: the input is a scene; 1: the input is a physics world, drawn as spheres"},
+        {"world_bodies", 1, raytrace::kMaxWorldBodies, 64,
+         "from_world: bodies in the world (its physics 'bodies')"},
+        {"world_grid", 2, 64, 6, "from_world: the world's box side in units (its physics 'grid')"},
+        {"world_radius", physics::kOne / 4, physics::kOne / 2, physics::kOne / 2,
+         "from_world: the bodies' radius, Q16.16 units (its physics 'radius')"},
     };
   }
   std::vector<std::string> input_names() const override { return {"scene"}; }
+  std::vector<std::string> input_names_for(const Params& p) const override {
+    return {from_world(p) ? "world" : "scene"};
+  }
 
+  // from_world: a world as a physics unit would start from (bodies at rest).
   Result<std::vector<Bytes>> generate_inputs(const Params& p) const override {
+    if (from_world(p)) {
+      const raytrace::WorldShape shape = world_shape_of(p);
+      physics::Config c;
+      c.bodies = shape.bodies;
+      c.grid = shape.grid;
+      c.radius = shape.radius;
+      return std::vector<Bytes>{physics::generate_world(c, p.seed)};
+    }
     return std::vector<Bytes>{
         raytrace::serialize_scene(raytrace::make_demo_scene(p.seed, p.u32("mesh_detail")))};
   }
 
-  Status check_inputs(const Params&, const std::vector<Bytes>& inputs) const override {
-    if (inputs.size() != 1) {
-      return invalid_argument("expected 1 input blob (scene), got " + std::to_string(inputs.size()));
-    }
-    return raytrace::parse_scene(inputs[0]).status();
+  Status check_inputs(const Params& p, const std::vector<Bytes>& inputs) const override {
+    return scene_blob(p, inputs).status();
   }
 
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
                           unsigned threads) const override {
-    P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
-    auto scene = raytrace::parse_scene(inputs[0]);
+    P2C2R_ASSIGN_OR_RETURN(const Bytes blob, scene_blob(p, inputs));
+    auto scene = raytrace::parse_scene(blob);
+    if (!scene.ok()) return scene.status();
     return raytrace::render_tile(*scene, tile_of(p), threads);
   }
 
   Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs,
                     uint32_t local_size) const override {
-    P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
+    P2C2R_ASSIGN_OR_RETURN(Bytes blob, scene_blob(p, inputs));
     const TileSpec t = tile_of(p);
     const uint64_t pixels = uint64_t{t.tile_width} * t.tile_height;
     Plan plan;
-    plan.buffers.push_back({.size = inputs[0].size(), .init = inputs[0]});
+    const uint64_t scene_size = blob.size();
+    plan.buffers.push_back({.size = scene_size, .init = std::move(blob)});
     plan.buffers.push_back({.size = pixels * 4, .init = {}});
     plan.dispatches.push_back(
         {.shader = 0,
@@ -103,9 +155,11 @@ class RaytraceKernel final : public Kernel {
   // sphere and plane test and ~150 per BVH level (two boxes and a leaf's
   // triangles); per primary ray, one closest-hit trace plus one shadow trace
   // per light, for the primary hit and on average half the allowed bounces.
+  // A world's scene has one sphere per body, the floor and no triangles.
   uint64_t cost(const Params& p) const override {
-    const uint64_t tris = raytrace::demo_triangle_count(p.u32("mesh_detail"));
-    const uint64_t per_trace = 40 * (raytrace::kDemoSpheres + 1) + 150 * ceil_log2(uint32_t(tris));
+    const uint64_t spheres = from_world(p) ? p.get("world_bodies") : raytrace::kDemoSpheres;
+    const uint64_t tris = from_world(p) ? 1 : raytrace::demo_triangle_count(p.u32("mesh_detail"));
+    const uint64_t per_trace = 40 * (spheres + 1) + 150 * ceil_log2(uint32_t(tris));
     const uint64_t per_hit = per_trace * (1 + raytrace::kDemoLights) + 300;
     const uint64_t hits = 1 + p.get("max_depth") / 2;
     return uint64_t(work_items(p)) * (per_hit * hits + 200);
@@ -141,6 +195,12 @@ class RaytraceKernel final : public Kernel {
     }
     if (t.frame_width > kMaxAspect * t.frame_height || t.frame_height > kMaxAspect * t.frame_width) {
       return invalid_argument("frame aspect ratio must be at most " + std::to_string(kMaxAspect) + ":1");
+    }
+    const uint64_t grid = p.get("world_grid");
+    if (from_world(p) && uint64_t(p.get("world_bodies")) > grid * grid * grid) {
+      return invalid_argument("world_bodies=" + std::to_string(p.get("world_bodies")) +
+                              " exceeds world_grid^3=" + std::to_string(grid * grid * grid) +
+                              " (the physics kernel's own limit)");
     }
     return Status::Ok();
   }

@@ -150,8 +150,7 @@ TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {
     for (uint32_t t = 0; t < 6; ++t) {
       const PlannedUnit& tile = frame[2 + t];
       EXPECT_EQ(tile.tile, t);
-      EXPECT_FALSE(tile.inputs_from_deps) << "tiles render a scene from their seed";
-      EXPECT_EQ(tile.seed, frame[2].seed) << "one scene per frame";
+      EXPECT_EQ(tile.seed, frame[2].seed) << "one seed per frame";
       EXPECT_EQ(tile.params.at("width"), kDefaultGameWidth);
       EXPECT_EQ(tile.params.at("height"), kDefaultGameHeight);
       const int64_t x = tile.params.at("tile_x"), y = tile.params.at("tile_y");
@@ -161,7 +160,55 @@ TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {
     }
     for (int c : covered) ASSERT_EQ(c, 1);
   }
-  EXPECT_NE(u[2].seed, u[per_frame + 2].seed) << "each frame its own scene";
+  EXPECT_NE(u[2].seed, u[per_frame + 2].seed) << "each frame its own seed";
+}
+
+TEST(PlannerTest, GameTilesDrawTheirFramesPhysicsWorld) {
+  for (const bool given : {false, true}) {
+    auto s = game_spec(3, 4, "batch");
+    if (given) s.game->stage_params["physics"] = {{"bodies", 40}, {"grid", 8}, {"radius", 1 << 14}};
+    auto plan = plan_workload(s, 0);
+    ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+    const int64_t bodies = given ? 40 : kDefaultGameBodies, grid = given ? 8 : kDefaultGameGrid,
+                  radius = given ? 1 << 14 : kDefaultGameRadius;
+    const size_t per_frame = 3 + 4;
+    for (uint32_t f = 0; f < 3; ++f) {
+      const PlannedUnit* frame = &plan->units[f * per_frame];
+      const PlannedUnit& physics = frame[1];
+      ASSERT_EQ(physics.stage, "physics");
+      EXPECT_EQ(physics.params.at("bodies"), bodies);
+      EXPECT_EQ(physics.params.at("grid"), grid);
+      EXPECT_EQ(physics.params.at("radius"), radius);
+      // The physics flow is as before: frame f>0 simulates on from frame f-1's world.
+      if (f > 0) {
+        EXPECT_TRUE(physics.inputs_from_deps);
+        EXPECT_EQ(physics.deps, std::vector<uint32_t>{plan->units[(f - 1) * per_frame + 1].index});
+      }
+      for (uint32_t t = 0; t < 4; ++t) {
+        const PlannedUnit& tile = frame[2 + t];
+        ASSERT_EQ(tile.stage, "raytrace");
+        EXPECT_TRUE(tile.inputs_from_deps) << "the world is the tile's input";
+        EXPECT_EQ(tile.deps, std::vector<uint32_t>{physics.index}) << "this frame's world only";
+        EXPECT_EQ(tile.params.at("from_world"), 1);
+        EXPECT_EQ(tile.params.at("world_bodies"), bodies);
+        EXPECT_EQ(tile.params.at("world_grid"), grid);
+        EXPECT_EQ(tile.params.at("world_radius"), radius);
+      }
+    }
+  }
+}
+
+TEST(PlannerTest, GameRefusesMoreBodiesThanAFrameCanDraw) {
+  auto s = game_spec(1, 2, "batch");
+  s.game->stage_params["physics"] = {{"bodies", kMaxGameBodies + 1}};
+  auto r = plan_workload(s, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("game.stage_params.physics.bodies: 65 must be between 1 "
+                                      "and 64, the spheres a ray-traced frame can draw"),
+            std::string::npos)
+      << r.status().message();
+  s.game->stage_params["physics"] = {{"bodies", kMaxGameBodies}};
+  EXPECT_TRUE(plan_workload(s, 0).ok());
 }
 
 TEST(PlannerTest, GameFrameSizeComesFromTheVideoOrRaytraceStage) {
@@ -188,6 +235,8 @@ TEST(PlannerTest, GameRefusesParamsThePlannerSets) {
   for (const auto& [stage, name] :
        std::vector<std::pair<std::string, std::string>>{{"raytrace", "tile_x"},
                                                         {"raytrace", "tile_height"},
+                                                        {"raytrace", "from_world"},
+                                                        {"raytrace", "world_bodies"},
                                                         {"video", "frames"},
                                                         {"video", "tiles_x"}}) {
     auto s = game_spec(1, 2, "batch");

@@ -1,7 +1,10 @@
 // A game workload run through the coordinator by a peer that computes every
 // unit with the kernels' CPU references: what flows between the units is real
-// data. Frame f's video unit is sent the validated outputs of frame f's
-// ray-traced tiles, in tile order, and its stream decodes to those tiles.
+// data. Frame f's ray-traced tiles are sent frame f's validated physics
+// world and draw it; frame f's video unit is sent the validated outputs of
+// frame f's tiles, in tile order, and its stream decodes to those tiles.
+#include <set>
+
 #include "common/tile_grid.h"
 #include "kernels/video/decoder.h"
 #include "kernels/video/tiles.h"
@@ -55,7 +58,7 @@ class GameFlowTest : public CoordinatorTest {
   }
 };
 
-TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
+TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   Peer peer = register_game_peer();
   wire::WorkloadSpec spec;
   spec.kind = "game";
@@ -71,7 +74,14 @@ TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
       .tiles = 4,
       .seed = 9,
       .stage_params = {{"ai", small("nn_mlp")},
-                       {"physics", small("physics")},
+                       // Small and fast, within the 64 bodies a frame can draw.
+                       {"physics",
+                        {{"bodies", 32},
+                         {"steps", 12},
+                         {"grid", 5},
+                         {"radius", 29491},
+                         {"dt", 2048},
+                         {"max_speed", 12 << 16}}},
                        {"raytrace", {{"samples", 1}, {"max_depth", 1}, {"mesh_detail", 0}}},
                        {"video", {{"width", 48}, {"height", 32}}}}};
   Reply submitted = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
@@ -79,7 +89,9 @@ TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
   const uint64_t id = wire::parse<wire::WorkloadStatus>(submitted.body)->id;
 
   std::map<uint64_t, Bytes> outputs;  // by unit id
-  uint32_t videos = 0;
+  std::map<uint64_t, Bytes> worlds;   // physics outputs, by unit id
+  std::set<std::string> drawn;        // digests of the worlds the tiles were sent
+  uint32_t videos = 0, tiles_seen = 0;
   for (int step = 0; step < 40; ++step) {
     auto work = request(peer);
     if (!work) break;
@@ -87,6 +99,19 @@ TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
     const Bytes out = compute_and_report(peer, *work, &inputs);
     const uint64_t unit = work->manifest.unit_id;
     outputs[unit] = out;
+    if (work->manifest.kernel == "physics") worlds[unit] = out;
+    if (work->manifest.kernel == "raytrace") {
+      // Its frame's physics unit is the last one before it in plan order.
+      auto physics = worlds.lower_bound(unit);
+      ASSERT_NE(physics, worlds.begin()) << "tile unit " << unit << " ran before its physics";
+      --physics;
+      EXPECT_EQ(work->manifest.inputs, std::vector<std::string>{digest_of(physics->second).hex()})
+          << "tile unit " << unit << " is sent its frame's world";
+      EXPECT_EQ(inputs, std::vector<Bytes>{physics->second});
+      EXPECT_EQ(work->manifest.params.at("from_world"), 1);
+      drawn.insert(work->manifest.inputs.at(0));
+      ++tiles_seen;
+    }
     if (work->manifest.kernel != "video") continue;
     // A submission's units get consecutive ids in plan order, so this
     // frame's four tiles are the four units before its video.
@@ -109,6 +134,8 @@ TEST_F(GameFlowTest, VideoUnitEncodesTheFrameItsTilesRendered) {
     ++videos;
   }
   EXPECT_EQ(videos, 2u);
+  EXPECT_EQ(tiles_seen, 8u);
+  EXPECT_EQ(drawn.size(), 2u) << "each frame's tiles draw that frame's (different) world";
   EXPECT_EQ(status(id).state, "done");
 }
 
