@@ -21,6 +21,7 @@ int status_command(const Args& args);
 int cancel_command(const Args& args);
 int hosts_command(const Args& args);
 int report_command(const Args& args);
+int fetch_command(const Args& args);
 int peer_command(const Args& args);
 
 }  // namespace p2c2r::cli

@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"cancel", "cancel a workload", p2c2r::cli::cancel_command},
     {"hosts", "list the hosts registered with a server (--clear ID releases a quarantined one)", p2c2r::cli::hosts_command},
     {"report", "what the validator made of a unit, a workload, the hosts, or everything", p2c2r::cli::report_command},
+    {"fetch", "download a workload's validated outputs (raw, and as PNG/CSV/tables)", p2c2r::cli::fetch_command},
     {"bench", "measure kernels, the server and the validator (see 'p2c2r bench --help')", p2c2r::cli::bench_command},
     {"peer", "the volunteer service: join a server, benchmark, run work sandboxed ('peer status' shows it)",
      p2c2r::cli::peer_command},

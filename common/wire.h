@@ -206,6 +206,8 @@ struct UnitReport {
   std::string stage;
   std::string kernel;
   uint32_t kernel_version = 0;
+  ParamMap params;  // as planned; with `seed` they give the kernel's parameters
+  uint64_t seed = 0;
   std::string state;      // waiting, ready, running, valid, failed, cancelled
   std::string canonical;  // the accepted digest, when valid
   std::string reason;     // why it failed

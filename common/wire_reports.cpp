@@ -23,6 +23,8 @@ REQ(index);
 REQ(stage);
 REQ(kernel);
 REQ(kernel_version);
+OPT(params);
+OPT(seed);
 REQ(state);
 REQ(canonical);
 REQ(reason);
@@ -93,11 +95,18 @@ Json js(const ReplicaReport& v) {
 Json js(const UnitReport& v) {
   Json replicas = Json::array();
   for (const auto& r : v.replicas) replicas.push_back(js(r));
-  return {{"id", v.id},         {"workload_id", v.workload_id},
-          {"index", v.index},   {"stage", v.stage},
-          {"kernel", v.kernel}, {"kernel_version", v.kernel_version},
-          {"state", v.state},   {"canonical", v.canonical},
-          {"reason", v.reason}, {"replicas", replicas}};
+  return {{"id", v.id},
+          {"workload_id", v.workload_id},
+          {"index", v.index},
+          {"stage", v.stage},
+          {"kernel", v.kernel},
+          {"kernel_version", v.kernel_version},
+          {"params", Json(v.params)},
+          {"seed", v.seed},
+          {"state", v.state},
+          {"canonical", v.canonical},
+          {"reason", v.reason},
+          {"replicas", replicas}};
 }
 Json js(const UnitLine& v) {
   return {{"id", v.id},

@@ -9,7 +9,8 @@
 # Environment: FRAMES (default 2), TILES (default 4), PEERS (default 3),
 # FAULTY=N makes the last N peers corrupt every output (a test-only flag) to
 # show the validator catching and quarantining them, KEEP=1 keeps the temp
-# dir (logs, database) for a look afterwards.
+# dir (logs, database) for a look afterwards, OUTPUT=DIR is where the game's
+# outputs go (default: a new directory under /tmp, printed; never removed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -78,4 +79,10 @@ echo "== validator report"
 "$p2c2r" report summary || status=1
 echo
 "$p2c2r" report hosts || status=1
+echo
+
+# The first workload on this fresh server is workload 1.
+echo "== the game's validated outputs (video frames and ray-traced tiles as PNG, worlds as CSV)"
+output=${OUTPUT:-$(mktemp -d -t p2c2r-demo-output.XXXXXX)}
+"$p2c2r" fetch 1 --out "$output" || status=1
 exit $status

@@ -65,6 +65,8 @@ Reply Coordinator::unit_report(uint64_t id) {
   rep.stage = u.row.stage;
   rep.kernel = u.row.kernel;
   rep.kernel_version = u.row.kernel_version;
+  rep.params = u.params;
+  rep.seed = u.row.seed;
   rep.state = u.row.state;
   rep.canonical = u.row.canonical;
   rep.reason = u.row.reason;

@@ -21,10 +21,12 @@ struct Peer {
   uint64_t id = 0;
   http::Client client;
 
-  explicit Peer(const ServerProcess& server, const std::string& name = "peer")
+  // A host whose device runs `kernels` (by default only the tiny peak units).
+  explicit Peer(const ServerProcess& server, const std::string& name = "peer",
+                std::vector<wire::KernelSpeed> kernels = {{"peak", 1, 0.001}})
       : client(server.client()) {
     wire::RegisterHost req{
-        key.public_key().hex(), name, {"test gpu", 1 << 30, {}, {{"peak", 1, 0.001}}}};
+        key.public_key().hex(), name, {"test gpu", 1 << 30, {}, std::move(kernels)}};
     auto r = client.signed_request(key, 0, "POST", "/v1/hosts", bytes_of(wire::serialize(req)));
     EXPECT_TRUE(r.ok()) << r.status().to_string();
     EXPECT_EQ(r->status, 200) << r->body;

@@ -1,0 +1,106 @@
+// `p2c2r fetch` against a real server: a workload's validated output comes
+// back verified, raw and as a picture; errors are the server's own words.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/wire.h"
+#include "kernels/registry.h"
+#include "tests/server/temp_dir.h"
+#include "tests/server_integration/api_helpers.h"
+#include "tests/server_integration/server_process.h"
+#include "tests/support/subprocess.h"
+
+namespace p2c2r {
+namespace {
+
+using testing::Peer;
+using testing::ServerProcess;
+using testing::TempDir;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class FetchTest : public ::testing::Test {
+ protected:
+  FetchTest() : server_(dir_.file("data")), admin_(server_.admin_client()) {}
+
+  uint64_t submit_raytrace() {
+    static const kernels::Registry registry = kernels::builtin_registry();
+    wire::WorkloadSpec spec;
+    spec.kind = "raw";
+    spec.name = "one tile";
+    spec.replication.min_quorum = 1;
+    spec.raw = wire::RawSpec{"raytrace", (*registry.find("raytrace"))->small_params(), 5, 1, {}};
+    auto body =
+        http::ok_body(admin_.request("POST", "/v1/workloads", bytes_of(wire::serialize(spec))));
+    EXPECT_TRUE(body.ok()) << body.status().to_string();
+    return body.ok() ? wire::parse<wire::WorkloadStatus>(*body)->id : 0;
+  }
+
+  // Runs the assignment with the CPU reference, reports and uploads it.
+  Bytes complete(Peer& peer) {
+    static const kernels::Registry registry = kernels::builtin_registry();
+    auto a = peer.work();
+    EXPECT_TRUE(a);
+    if (!a) return {};
+    const kernels::Kernel* k = *registry.find(a->manifest.kernel);
+    const auto params = k->resolve_params(a->manifest.seed, a->manifest.params).value();
+    const Bytes out = k->reference(params, k->generate_inputs(params).value(), 1).value();
+    const std::string text(out.begin(), out.end());
+    EXPECT_EQ(peer.report(a->replica_id, text).status, 200);
+    auto up = peer.call("PUT", "/v1/replicas/" + std::to_string(a->replica_id) + "/output", text,
+                        "application/octet-stream");
+    EXPECT_EQ(up.status, 200) << up.body;
+    return out;
+  }
+
+  testing::CommandResult cli(const std::string& args) {
+    const std::string env = "P2C2R_SERVER=" + server_.url() + " P2C2R_TOKEN=" + server_.token() +
+                            " P2C2R_CA=" + server_.cert() + " HOME=" + dir_.path() + " ";
+    return testing::run_command(env + testing::p2c2r_command() + " " + args + " 2>&1");
+  }
+
+  TempDir dir_;
+  ServerProcess server_;
+  http::Client admin_;
+};
+
+TEST_F(FetchTest, ValidOutputComesBackVerifiedRawAndAsAPicture) {
+  const uint64_t id = submit_raytrace();
+  Peer peer(server_, "p", {{"raytrace", 1, 0.01}});
+  const Bytes expected = complete(peer);
+  const std::string out = dir_.file("outputs");
+  auto r = cli("fetch " + std::to_string(id) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("unit-0-raytrace.png"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 output(s) of workload"), std::string::npos) << r.out;
+  const std::string raw = read_file(out + "/unit-0-raytrace.bin");
+  EXPECT_EQ(raw.size(), expected.size());
+  EXPECT_TRUE(raw == std::string(expected.begin(), expected.end()));
+  EXPECT_EQ(read_file(out + "/unit-0-raytrace.png").substr(0, 4), "\x89PNG");
+}
+
+TEST_F(FetchTest, NothingValidYetUnknownWorkloadAndBadArgumentsAreClear) {
+  const uint64_t id = submit_raytrace();
+  auto pending = cli("fetch " + std::to_string(id) + " --out " + dir_.file("o1"));
+  EXPECT_EQ(pending.exit_code, 1) << pending.out;
+  EXPECT_NE(pending.out.find("1 unit(s) not valid (yet), skipped"), std::string::npos)
+      << pending.out;
+  auto missing = cli("fetch 999 --out " + dir_.file("o2"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("p2c2r fetch: workload 999 does not exist"), std::string::npos)
+      << missing.out;
+  auto no_out = cli("fetch " + std::to_string(id));
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("o2")));
+}
+
+}  // namespace
+}  // namespace p2c2r
