@@ -103,7 +103,17 @@ uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   // with different occupancies share iterations (the cost is the most
   // candidates of any lane).
   uint total = s0 + s1 + s2;
-  for (uint i = 0u; i < total; ++i) {
+  // Body t is one of the candidates (its own cell is among them): the loop
+  // skips its index in the concatenation instead of spending an iteration
+  // on it, one fewer for the busiest lane of the SIMD group.
+  uint dz = uint(cell_coord(p.z) - lo.z), dy = uint(cell_coord(p.y) - lo.y);
+  uvec3 bz = dz == 0u ? b0 : (dz == 1u ? b1 : b2), tz = dz == 0u ? t0 : (dz == 1u ? t1 : t2);
+  uint self = (dz == 0u ? 0u : (dz == 1u ? s0 : s0 + s1)) +
+              (dy == 0u ? 0u : (dy == 1u ? tz.x : tz.x + tz.y)) + t -
+              (dy == 0u ? bz.x : (dy == 1u ? bz.y : bz.z));
+  uint others = total > 0u ? total - 1u : 0u;
+  for (uint n = 0u; n < others; ++n) {
+    uint i = n < self ? n : n + 1u;
     bool l0 = i < s0, l1 = !l0 && i < s0 + s1;
     uint j = l0 ? i : (l1 ? i - s0 : i - s0 - s1);
     uvec3 b = l0 ? b0 : (l1 ? b1 : b2), tt = l0 ? t0 : (l1 ? t1 : t2);
