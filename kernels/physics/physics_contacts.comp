@@ -17,6 +17,9 @@ layout(std430, set = 0, binding = 1) readonly buffer SortedPos { ivec4 p[]; } so
 layout(std430, set = 0, binding = 2) buffer SortedVel { ivec4 v[]; } sorted_vel;
 layout(std430, set = 0, binding = 3) buffer ContactList { uint u[]; } list;
 
+// Candidates per body visited without a loop (see search()).
+const uint kUnrolled = 6u;
+
 // Whether body `id` is among the cell_cap lowest ids of the cell in slots
 // [b, e) (the reference takes those). Only runs for crowded cells.
 bool within_cap(int id, uint b, uint e) {
@@ -70,6 +73,38 @@ void layer_rows(uint z, uint nx, uint ny, uvec2 lo_yx, out uvec3 first, out uvec
             most_in_a_cell(qb, nx) > pc.cell_cap || most_in_a_cell(qc, nx) > pc.cell_cap;
 }
 
+// Candidate n of the concatenated rows, the body itself (index `self`)
+// left out: its slot.
+uint candidate(uint n, uint self, uint s0, uint s1, uvec3 b0, uvec3 b1, uvec3 b2, uvec3 t0,
+               uvec3 t1, uvec3 t2) {
+  uint i = n < self ? n : n + 1u;
+  bool l0 = i < s0, l1 = !l0 && i < s0 + s1;
+  uint j = l0 ? i : (l1 ? i - s0 : i - s0 - s1);
+  uvec3 b = l0 ? b0 : (l1 ? b1 : b2), tt = l0 ? t0 : (l1 ? t1 : t2);
+  bool in_a = j < tt.x, in_b = !in_a && j < tt.x + tt.y;
+  // Within a row the cells' slots are contiguous.
+  return in_a ? b.x + j : (in_b ? b.y + (j - tt.x) : b.z + (j - tt.x - tt.y));
+}
+
+// Candidate u (state pu; `ok` false: no candidate) of the body in slot t at
+// p: counts and lists it if it touches (and, exact, if its cell lets it).
+void visit(uint t, uint u, ivec3 p, ivec4 pu, bool ok, bool exact, inout uint k) {
+  ivec3 d = p - pu.xyz;
+  int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
+  ok = ok && d2 < touching_distance2();
+  if (exact && ok) {
+    uvec2 r = starts.s[cell_index(pu.xyz)].xy;  // u's own cell
+    ok = r.y - r.x <= pc.cell_cap || within_cap(pu.w, r.x, r.y);
+  }
+  if (!ok) return;
+  if (k < kMaxContacts) {
+    list.u[kMaxContacts * t + k] = u;
+  } else if (exact) {
+    keep_first(t, u, pu);
+  }
+  ++k;
+}
+
 // Counts the spheres touching the body in slot t (at p) and lists the first
 // kMaxContacts it finds. Fast (`exact` false): every body of every cell counts
 // and the list takes whichever come first; it tells through `crowded` whether
@@ -78,8 +113,7 @@ void layer_rows(uint z, uint nx, uint ny, uvec2 lo_yx, out uvec3 first, out uvec
 // two agree unless a cell is crowded or k > kMaxContacts, which is rare, so
 // main() runs the exact search only then (llvmpipe runs both sides of a
 // branch inside the candidate loop, so the rare work stays out of it).
-uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
-  int64_t limit = touching_distance2();
+uint search(uint t, bool live, ivec3 p, bool exact, inout bool crowded) {
   // A sphere touching this one has its centre within 2r on every axis: 2 cells
   // per axis when r <= 1/4, at most 3.
   int reach = 2 * pc.radius;
@@ -103,38 +137,42 @@ uint search(uint t, ivec3 p, bool exact, inout bool crowded) {
   // with different occupancies share iterations (the cost is the most
   // candidates of any lane).
   uint total = s0 + s1 + s2;
-  for (uint i = 0u; i < total; ++i) {
-    bool l0 = i < s0, l1 = !l0 && i < s0 + s1;
-    uint j = l0 ? i : (l1 ? i - s0 : i - s0 - s1);
-    uvec3 b = l0 ? b0 : (l1 ? b1 : b2), tt = l0 ? t0 : (l1 ? t1 : t2);
-    bool in_a = j < tt.x, in_b = !in_a && j < tt.x + tt.y;
-    // Within a row the cells' slots are contiguous.
-    uint u = in_a ? b.x + j : (in_b ? b.y + (j - tt.x) : b.z + (j - tt.x - tt.y));
+  // Body t is one of the candidates (its own cell is among them): the loop
+  // skips its index in the concatenation instead of spending an iteration
+  // on it, one fewer for the busiest lane of the SIMD group.
+  uint dz = uint(cell_coord(p.z) - lo.z), dy = uint(cell_coord(p.y) - lo.y);
+  uvec3 bz = dz == 0u ? b0 : (dz == 1u ? b1 : b2), tz = dz == 0u ? t0 : (dz == 1u ? t1 : t2);
+  uint self = (dz == 0u ? 0u : (dz == 1u ? s0 : s0 + s1)) +
+              (dy == 0u ? 0u : (dy == 1u ? tz.x : tz.x + tz.y)) + t -
+              (dy == 0u ? bz.x : (dy == 1u ? bz.y : bz.z));
+  uint others = live && total > 0u ? total - 1u : 0u;
+  // The first kUnrolled candidates outside any loop or branch: llvmpipe
+  // gathers such a load in one go, while a load in a loop runs lane by lane
+  // for every iteration the busiest lane needs. Lanes without that many
+  // candidates read body t and discard it.
+  for (uint n = 0u; n < kUnrolled; ++n) {
+    uint u = candidate(n, self, s0, s1, b0, b1, b2, t0, t1, t2);
+    bool ok = n < others && u != t && u < pc.bodies;
+    ivec4 pu = sorted_pos.p[ok ? u : t];
+    visit(t, u, p, pu, ok, exact, k);
+  }
+  for (uint n = kUnrolled; n < others; ++n) {
+    uint u = candidate(n, self, s0, s1, b0, b1, b2, t0, t1, t2);
     if (u == t || u >= pc.bodies) continue;
-    ivec4 pu = sorted_pos.p[u];
-    ivec3 d = p - pu.xyz;
-    int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
-    if (d2 >= limit) continue;
-    if (exact) {
-      uvec2 r = starts.s[cell_index(pu.xyz)].xy;  // u's own cell
-      if (r.y - r.x > pc.cell_cap && !within_cap(pu.w, r.x, r.y)) continue;
-    }
-    if (k < kMaxContacts) {
-      list.u[kMaxContacts * t + k] = u;
-    } else if (exact) {
-      keep_first(t, u, pu);
-    }
-    ++k;
+    visit(t, u, p, sorted_pos.p[u], true, exact, k);
   }
   return k;
 }
 
 void main() {
-  uint t = gl_GlobalInvocationID.x;
-  if (t >= pc.bodies) return;
+  // No early return for the invocations past the last body (they search
+  // nothing and store nothing), so that the unrolled candidate loads in
+  // search() stay outside control flow.
+  bool live = gl_GlobalInvocationID.x < pc.bodies;
+  uint t = min(gl_GlobalInvocationID.x, pc.bodies - 1u);
   ivec3 p = sorted_pos.p[t].xyz;
   bool crowded = false;
-  uint k = search(t, p, false, crowded);
-  if (crowded || k > kMaxContacts) k = search(t, p, true, crowded);
-  sorted_vel.v[t].w = int(k);
+  uint k = search(t, live, p, false, crowded);
+  if (live && (crowded || k > kMaxContacts)) k = search(t, live, p, true, crowded);
+  if (live) sorted_vel.v[t].w = int(k);
 }
