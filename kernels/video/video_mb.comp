@@ -103,8 +103,6 @@ void load_source(uint mbx, uint mby) {
   [[unroll]] for (uint i = 0u; i < 64u; ++i) { cb[i] = chroma_of_sum(cb[i]); cr[i] = chroma_of_sum(cr[i]); }
 }
 
-uint pixel_at(uint word_base, int x) { return (recon[word_base + uint(x >> 2)] >> (8u * uint(x & 3))) & 255u; }
-
 void main() {
   uint mbs_x = pc.width / 16u, mbs = mbs_x * (pc.height / 16u);
   uint mb = gl_GlobalInvocationID.x;
@@ -163,12 +161,27 @@ void main() {
     int by = chroma ? int(mby * 8u) : y0 + 8 * int(b >> 1);
     int bmx = chroma ? (mvx >> 1) : mvx, bmy = chroma ? (mvy >> 1) : mvy;
     uint qoff = chroma ? 64u : 0u;
-    int pred[64];
+    // The prediction as packed bytes, two words per row: a row of eight
+    // pixels spans at most three reference words (three loads instead of
+    // eight per-pixel gathers, which cost lavapipe seconds of compile time).
+    uint predw[16];
+    [[unroll]] for (uint sy = 0u; sy < 8u; ++sy) {
+      uint lo = 0x80808080u, hi = 0x80808080u;
+      if (inter) {
+        uint line = ref + plane + uint(by + int(sy) + bmy) * stride;
+        int x = bx + bmx;
+        uint wa = recon[line + uint(x >> 2)], wb = recon[line + uint(x >> 2) + 1u], wc = recon[line + uint((x + 7) >> 2)];
+        uint sh = 8u * uint(x & 3);
+        lo = sh == 0u ? wa : (wa >> sh) | (wb << (32u - sh));
+        hi = sh == 0u ? wb : (wb >> sh) | (wc << (32u - sh));
+      }
+      predw[2u * sy] = lo;
+      predw[2u * sy + 1u] = hi;
+    }
     [[unroll]] for (uint i = 0u; i < 64u; ++i) {
       uint sx = i & 7u, sy = i >> 3;
-      pred[i] = inter ? int(pixel_at(ref + plane + uint(by + int(sy) + bmy) * stride, bx + int(sx) + bmx)) : 128;
       int s = b < 4u ? cur[(8u * (b >> 1) + sy) * 16u + 8u * (b & 1u) + sx] : (b == 4u ? cb[i] : cr[i]);
-      blk[i] = s - pred[i];
+      blk[i] = s - int((predw[i >> 2] >> (8u * (i & 3u))) & 255u);
     }
     [[unroll]] for (uint k = 0u; k < 8u; ++k) fdct8(true, k, 3);
     [[unroll]] for (uint k = 0u; k < 8u; ++k) fdct8(false, k, 9);
@@ -195,7 +208,7 @@ void main() {
         uint word = 0u;
         [[unroll]] for (uint k = 0u; k < 4u; ++k) {
           uint i = sy * 8u + part * 4u + k;
-          word |= uint(clamp(pred[i] + blk[i], 0, 255)) << (8u * k);
+          word |= uint(clamp(int((predw[i >> 2] >> (8u * k)) & 255u) + blk[i], 0, 255)) << (8u * k);
         }
         recon[dst + plane + uint(by + int(sy)) * stride + uint(bx / 4) + part] = word;
       }
