@@ -23,7 +23,10 @@ layout(std430, set = 0, binding = 0) readonly buffer Frames { uvec4 rgba4[]; };
 layout(std430, set = 0, binding = 1) buffer Recon { uint recon[]; };  // two frames, packed bytes, ping-pong
 layout(std430, set = 0, binding = 2) writeonly buffer Coefs { uint coefs[]; };
 layout(std430, set = 0, binding = 3) writeonly buffer Info { uint info[]; };
-layout(std430, set = 0, binding = 4) readonly buffer Quant { uint quant[]; };  // 64 luma + 64 chroma steps
+// 64 luma + 64 chroma steps, read four at a time by a rolled loop: every
+// load site is a per-lane gather on lavapipe, and the 128 unrolled ones it
+// replaced cost ~4 s of LLVM compile time per process.
+layout(std430, set = 0, binding = 4) readonly buffer Quant { uvec4 quant4[]; };
 
 layout(push_constant) uniform Push {
   uint width;
@@ -186,8 +189,10 @@ void main() {
     [[unroll]] for (uint k = 0u; k < 8u; ++k) fdct8(true, k, 3);
     [[unroll]] for (uint k = 0u; k < 8u; ++k) fdct8(false, k, 9);
     bool nonzero = false;
+    uvec4 qs[16];
+    [[dont_unroll]] for (uint j = 0u; j < 16u; ++j) qs[j] = quant4[qoff / 4u + j];
     [[unroll]] for (uint i = 0u; i < 64u; ++i) {
-      uint q = quant[qoff + i];
+      uint q = qs[i >> 2][i & 3u];
       uint a = uint(abs(blk[i]));
       uint rounding = inter ? q / 3u : q >> 1;
       int l = min(int((a + rounding) / q), kMaxLevel);
@@ -200,7 +205,7 @@ void main() {
     [[unroll]] for (uint k = 0u; k < 32u; ++k) {
       coefs[cbase + k] = (uint(blk[kZigzag[2u * k]]) & 0xFFFFu) | (uint(blk[kZigzag[2u * k + 1u]]) << 16);
     }
-    [[unroll]] for (uint i = 0u; i < 64u; ++i) blk[i] = clamp(blk[i] * int(quant[qoff + i]), -kMaxCoef, kMaxCoef);
+    [[unroll]] for (uint i = 0u; i < 64u; ++i) blk[i] = clamp(blk[i] * int(qs[i >> 2][i & 3u]), -kMaxCoef, kMaxCoef);
     [[unroll]] for (uint k = 0u; k < 8u; ++k) idct8(true, k, 7);
     [[unroll]] for (uint k = 0u; k < 8u; ++k) idct8(false, k, 11);
     [[unroll]] for (uint sy = 0u; sy < 8u; ++sy) {
