@@ -16,16 +16,16 @@
 // stored as packed bytes, and the search scores four neighbouring candidates
 // from the same five loaded words. Every buffer load site in unrolled code is
 // a per-lane gather that LLVM must schedule and allocate registers for, so
-// loads stay few: the source and quantiser loops are rolled and the
-// prediction is read as words (12 -> 2 s of compile per process on Mesa 25,
-// docs/kernels/video.md).
+// loads stay few: the source and quantiser loops are rolled, the prediction
+// is read and the levels stored as words (12 -> 1.9 s of compile per
+// process on Mesa 25, docs/kernels/video.md).
 #include "video_common.glsl"
 
 layout(local_size_x_id = 0) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Frames { uvec4 rgba4[]; };
 layout(std430, set = 0, binding = 1) buffer Recon { uint recon[]; };  // two frames, packed bytes, ping-pong
-layout(std430, set = 0, binding = 2) writeonly buffer Coefs { uint coefs[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer Coefs { uvec4 coefs4[]; };  // four words per store site
 layout(std430, set = 0, binding = 3) writeonly buffer Info { uint info[]; };
 // 64 luma + 64 chroma steps, read four at a time by a rolled loop: every
 // load site is a per-lane gather on lavapipe, and the 128 unrolled ones it
@@ -206,8 +206,13 @@ void main() {
     }
     if (nonzero) cbp |= 1u << b;
     uint cbase = (pc.frame * mbs + mb) * kCoefWordsPerMb + b * 32u;
-    [[unroll]] for (uint k = 0u; k < 32u; ++k) {
-      coefs[cbase + k] = (uint(blk[kZigzag[2u * k]]) & 0xFFFFu) | (uint(blk[kZigzag[2u * k + 1u]]) << 16);
+    [[unroll]] for (uint k4 = 0u; k4 < 8u; ++k4) {
+      uvec4 words;
+      [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+        uint k = 4u * k4 + j;
+        words[j] = (uint(blk[kZigzag[2u * k]]) & 0xFFFFu) | (uint(blk[kZigzag[2u * k + 1u]]) << 16);
+      }
+      coefs4[cbase / 4u + k4] = words;
     }
     [[unroll]] for (uint i = 0u; i < 64u; ++i) blk[i] = clamp(blk[i] * int(qs[i >> 2][i & 3u]), -kMaxCoef, kMaxCoef);
     [[unroll]] for (uint k = 0u; k < 8u; ++k) idct8(true, k, 7);
