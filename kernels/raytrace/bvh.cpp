@@ -15,8 +15,8 @@ std::array<int64_t, 3> centroid3(const Triangle& t) {
           int64_t{t.v0.z} + t.v1.z + t.v2.z};
 }
 
-BvhNode bounds(const std::vector<Triangle>& tris, const std::vector<uint32_t>& order, uint32_t begin,
-               uint32_t end) {
+BvhNode bounds(const std::vector<Triangle>& tris, const std::vector<uint32_t>& order,
+               uint32_t begin, uint32_t end) {
   BvhNode node;
   node.min = {kSceneBound, kSceneBound, kSceneBound};
   node.max = {-kSceneBound, -kSceneBound, -kSceneBound};

@@ -11,10 +11,6 @@
 namespace p2c2r::kernels::raytrace {
 namespace {
 
-constexpr int32_t q(int32_t numerator, int32_t denominator) {
-  return static_cast<int32_t>(int64_t{numerator} * kOne / denominator);
-}
-
 Vec3 normalize(Vec3 v) { return scale_to_unit(v, length_q(v)); }
 
 // Unit normal of a triangle of any size: the exact Q32.32 cross product,
@@ -33,7 +29,8 @@ Vec3 face_normal(Vec3 a, Vec3 b, Vec3 c) {
   while (big()) {
     for (int64_t& v : n) v >>= 1;
   }
-  return normalize({static_cast<int32_t>(n[0]), static_cast<int32_t>(n[1]), static_cast<int32_t>(n[2])});
+  return normalize(
+      {static_cast<int32_t>(n[0]), static_cast<int32_t>(n[1]), static_cast<int32_t>(n[2])});
 }
 
 void add_triangle(Scene& s, Vec3 a, Vec3 b, Vec3 c, uint32_t material) {
@@ -48,9 +45,9 @@ void add_icosphere(Scene& s, Vec3 center, int32_t radius, uint32_t detail, uint3
                          {phi, 0, -kOne}, {phi, 0, kOne}, {-phi, 0, -kOne}, {-phi, 0, kOne}};
   for (Vec3& p : v) p = normalize(p);
   std::vector<std::array<uint32_t, 3>> faces = {
-      {0, 11, 5}, {0, 5, 1},  {0, 1, 7},   {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
+      {0, 11, 5},  {0, 5, 1},  {0, 1, 7},  {0, 7, 10}, {0, 10, 11}, {1, 5, 9}, {5, 11, 4},
       {11, 10, 2}, {10, 7, 6}, {7, 1, 8},  {3, 9, 4},  {3, 4, 2},   {3, 2, 6}, {3, 6, 8},
-      {3, 8, 9},  {4, 9, 5},  {2, 4, 11}, {6, 2, 10}, {8, 6, 7},   {9, 8, 1}};
+      {3, 8, 9},   {4, 9, 5},  {2, 4, 11}, {6, 2, 10}, {8, 6, 7},   {9, 8, 1}};
   for (uint32_t level = 0; level < detail; ++level) {
     std::map<std::pair<uint32_t, uint32_t>, uint32_t> midpoints;
     auto mid = [&](uint32_t a, uint32_t b) {
@@ -84,11 +81,11 @@ void add_pyramid(Scene& s, Vec3 base_center, int32_t half, int32_t height, uint3
   add_triangle(s, c[0], c[2], c[3], material);
 }
 
+}  // namespace
+
 Material plain(Vec3 albedo, int32_t specular, int32_t shininess_log2, int32_t reflectivity) {
   return {albedo, albedo, specular, shininess_log2, reflectivity, 0};
 }
-
-}  // namespace
 
 Camera look_at(Vec3 eye, Vec3 target) {
   const Vec3 forward = normalize(target - eye);
@@ -116,9 +113,9 @@ Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail) {
 
   s.materials = {
       {{q(9, 10), q(9, 10), q(9, 10)}, {q(22, 100), q(22, 100), q(28, 100)}, 0, 0, q(15, 100), 16},
-      plain({q(9, 10), q(9, 10), q(9, 10)}, q(8, 10), 6, q(85, 100)),   // mirror
-      plain({q(9, 10), q(7, 10), q(2, 10)}, q(6, 10), 5, q(25, 100)),   // gold icosphere
-      plain({q(8, 10), q(35, 100), q(2, 10)}, q(2, 10), 3, 0),           // terracotta pyramid
+      plain({q(9, 10), q(9, 10), q(9, 10)}, q(8, 10), 6, q(85, 100)),  // mirror
+      plain({q(9, 10), q(7, 10), q(2, 10)}, q(6, 10), 5, q(25, 100)),  // gold icosphere
+      plain({q(8, 10), q(35, 100), q(2, 10)}, q(2, 10), 3, 0),         // terracotta pyramid
   };
   const Vec3 palette[] = {{q(9, 10), q(15, 100), q(15, 100)}, {q(15, 100), q(75, 100), q(2, 10)},
                           {q(2, 10), q(35, 100), q(9, 10)},   {q(95, 100), q(85, 100), q(15, 100)},
@@ -128,8 +125,9 @@ Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail) {
   s.planes.push_back({{0, kOne, 0}, 0, 0});
   s.spheres.push_back({{q(-17, 10) + jitter(q(1, 5)), kOne, q(6, 10)}, kOne, 1});
   // Five coloured spheres on spots of a ring in front of the meshes.
-  const Vec3 spots[] = {{q(-30, 10), 0, q(-15, 10)}, {q(-12, 10), 0, q(-22, 10)}, {q(5, 10), 0, q(-18, 10)},
-                        {q(25, 10), 0, q(-14, 10)},  {q(-38, 10), 0, q(20, 10)},  {q(38, 10), 0, q(25, 10)}};
+  const Vec3 spots[] = {{q(-30, 10), 0, q(-15, 10)}, {q(-12, 10), 0, q(-22, 10)},
+                        {q(5, 10), 0, q(-18, 10)},   {q(25, 10), 0, q(-14, 10)},
+                        {q(-38, 10), 0, q(20, 10)},  {q(38, 10), 0, q(25, 10)}};
   const uint32_t skip = static_cast<uint32_t>(rng.below(6));
   for (uint32_t i = 0; i < 6; ++i) {
     if (i == skip) continue;
@@ -143,7 +141,8 @@ Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail) {
 
   s.lights.push_back({{q(45, 10) + jitter(kOne), q(65, 10), q(-35, 10) + jitter(kOne)},
                       {q(95, 100), q(9, 10), q(85, 100)}});
-  s.lights.push_back({{q(-55, 10) + jitter(kOne), q(45, 10), q(-15, 10)}, {q(3, 10), q(35, 100), q(45, 100)}});
+  s.lights.push_back(
+      {{q(-55, 10) + jitter(kOne), q(45, 10), q(-15, 10)}, {q(3, 10), q(35, 100), q(45, 100)}});
   return s;
 }
 

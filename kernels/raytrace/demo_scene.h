@@ -16,6 +16,9 @@ Scene make_demo_scene(uint64_t seed, uint32_t mesh_detail);
 // a vertical half-angle of atan(0.55) (about 58 degrees of view).
 Camera look_at(Vec3 eye, Vec3 target);
 
+// A material of one colour (no checker).
+Material plain(Vec3 albedo, int32_t specular, int32_t shininess_log2, int32_t reflectivity);
+
 // The demo scene's sky and ambient light.
 void set_demo_sky(Scene& s);
 

@@ -18,6 +18,11 @@ namespace p2c2r::kernels::raytrace {
 
 constexpr int32_t kOne = 1 << 16;
 
+// numerator / denominator in Q16.16 (scene constants: q(9, 10) is 0.9).
+constexpr int32_t q(int32_t numerator, int32_t denominator) {
+  return static_cast<int32_t>(int64_t{numerator} * kOne / denominator);
+}
+
 struct Vec3 {
   int32_t x = 0, y = 0, z = 0;
 };

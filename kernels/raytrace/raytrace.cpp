@@ -109,12 +109,8 @@ class RaytraceKernel final : public Kernel {
   // from_world: a world as a physics unit would start from (bodies at rest).
   Result<std::vector<Bytes>> generate_inputs(const Params& p) const override {
     if (from_world(p)) {
-      const raytrace::WorldShape shape = world_shape_of(p);
-      physics::Config c;
-      c.bodies = shape.bodies;
-      c.grid = shape.grid;
-      c.radius = shape.radius;
-      return std::vector<Bytes>{physics::generate_world(c, p.seed)};
+      return std::vector<Bytes>{
+          physics::generate_world(raytrace::physics_config(world_shape_of(p)), p.seed)};
     }
     return std::vector<Bytes>{
         raytrace::serialize_scene(raytrace::make_demo_scene(p.seed, p.u32("mesh_detail")))};
@@ -172,9 +168,9 @@ class RaytraceKernel final : public Kernel {
   std::string work_unit_name() const override { return "rays"; }
 
   std::map<std::string, int64_t> small_params() const override {
-    return {{"width", 64},       {"height", 48},  {"tile_x", 16},   {"tile_y", 12},
-            {"tile_width", 40},  {"tile_height", 30}, {"samples", 2}, {"max_depth", 2},
-            {"mesh_detail", 1}};
+    return {{"width", 64},  {"height", 48},     {"tile_x", 16},
+            {"tile_y", 12}, {"tile_width", 40}, {"tile_height", 30},
+            {"samples", 2}, {"max_depth", 2},   {"mesh_detail", 1}};
   }
 
   Result<std::string> write_output(const Params& p, ByteView output,
@@ -188,13 +184,15 @@ class RaytraceKernel final : public Kernel {
     const TileSpec t = tile_of(p);
     if (uint64_t{t.tile_x} + t.tile_width > t.frame_width ||
         uint64_t{t.tile_y} + t.tile_height > t.frame_height) {
-      return invalid_argument("tile " + std::to_string(t.tile_width) + "x" + std::to_string(t.tile_height) +
-                              " at (" + std::to_string(t.tile_x) + ", " + std::to_string(t.tile_y) +
-                              ") does not fit in the " + std::to_string(t.frame_width) + "x" +
-                              std::to_string(t.frame_height) + " frame");
+      return invalid_argument(
+          "tile " + std::to_string(t.tile_width) + "x" + std::to_string(t.tile_height) + " at (" +
+          std::to_string(t.tile_x) + ", " + std::to_string(t.tile_y) + ") does not fit in the " +
+          std::to_string(t.frame_width) + "x" + std::to_string(t.frame_height) + " frame");
     }
-    if (t.frame_width > kMaxAspect * t.frame_height || t.frame_height > kMaxAspect * t.frame_width) {
-      return invalid_argument("frame aspect ratio must be at most " + std::to_string(kMaxAspect) + ":1");
+    if (t.frame_width > kMaxAspect * t.frame_height ||
+        t.frame_height > kMaxAspect * t.frame_width) {
+      return invalid_argument("frame aspect ratio must be at most " + std::to_string(kMaxAspect) +
+                              ":1");
     }
     const uint64_t grid = p.get("world_grid");
     if (from_world(p) && uint64_t(p.get("world_bodies")) > grid * grid * grid) {

@@ -264,13 +264,17 @@ uint32_t render_pixel(const Scene& s, const TileSpec& tile, uint32_t px, uint32_
   uint32_t sum[3] = {0, 0, 0};
   for (uint32_t sample = 0; sample < tile.samples; ++sample) {
     const uint32_t h = hash32(px + hash32(py + hash32(sample)));
-    const int64_t jx = tile.samples == 1 ? 0x8000 : (h & 0xFFFF), jy = tile.samples == 1 ? 0x8000 : (h >> 16);
+    const int64_t jx = tile.samples == 1 ? 0x8000 : (h & 0xFFFF),
+                  jy = tile.samples == 1 ? 0x8000 : (h >> 16);
     const int64_t w = tile.frame_width, hgt = tile.frame_height;
-    const int32_t sx = static_cast<int32_t>(div_signed(2 * ((int64_t{px} << 16) + jx) - (w << 16), hgt));
-    const int32_t sy = static_cast<int32_t>(div_signed((hgt << 16) - 2 * ((int64_t{py} << 16) + jy), hgt));
+    const int32_t sx =
+        static_cast<int32_t>(div_signed(2 * ((int64_t{px} << 16) + jx) - (w << 16), hgt));
+    const int32_t sy =
+        static_cast<int32_t>(div_signed((hgt << 16) - 2 * ((int64_t{py} << 16) + jy), hgt));
     const Vec3 d = cam.forward + vscale(cam.right, sx) + vscale(cam.up, sy);
     const int32_t len = length_q(d);
-    const Vec3 c = len == 0 ? s.sky_horizon : trace_path(s, cam.eye, scale_to_unit(d, len), tile.max_depth);
+    const Vec3 c =
+        len == 0 ? s.sky_horizon : trace_path(s, cam.eye, scale_to_unit(d, len), tile.max_depth);
     sum[0] += static_cast<uint32_t>(std::clamp(c.x, 0, kOne));
     sum[1] += static_cast<uint32_t>(std::clamp(c.y, 0, kOne));
     sum[2] += static_cast<uint32_t>(std::clamp(c.z, 0, kOne));
@@ -299,7 +303,8 @@ Bytes render_tile(const Scene& scene, const TileSpec& tile, unsigned threads) {
     for (uint64_t i = begin; i < end; ++i) {
       const uint32_t row = rows[i];
       for (uint32_t x = 0; x < w; ++x) {
-        pixels[uint64_t{row} * w + x] = render_pixel(scene, tile, tile.tile_x + x, tile.tile_y + row);
+        pixels[uint64_t{row} * w + x] =
+            render_pixel(scene, tile, tile.tile_x + x, tile.tile_y + row);
       }
     }
   });

@@ -52,8 +52,8 @@ constexpr int32_t kMaxCameraComponent = 4 * kOne;
 constexpr int32_t kMaxLightIntensity = 4 * kOne;
 
 struct Material {
-  Vec3 albedo;   // Q16.16 in [0, 1] per channel
-  Vec3 albedo2;  // second checker colour
+  Vec3 albedo;                 // Q16.16 in [0, 1] per channel
+  Vec3 albedo2;                // second checker colour
   int32_t specular = 0;        // [0, 1]
   int32_t shininess_log2 = 0;  // exponent 2^k, k in [0, 7]
   int32_t reflectivity = 0;    // [0, 1]
@@ -67,7 +67,7 @@ struct Sphere {
 };
 
 struct Plane {
-  Vec3 normal;  // unit length (within 0.1%)
+  Vec3 normal;         // unit length (within 0.1%)
   int32_t offset = 0;  // points p with dot(normal, p) = offset
   uint32_t material = 0;
 };

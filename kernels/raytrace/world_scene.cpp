@@ -8,18 +8,10 @@
 namespace p2c2r::kernels::raytrace {
 namespace {
 
-constexpr int32_t q(int32_t numerator, int32_t denominator) {
-  return static_cast<int32_t>(int64_t{numerator} * kOne / denominator);
-}
-
 // Box units to scene units; box coordinates and the radius are positive, so
 // the division truncates the same way everywhere.
 int32_t to_scene(const WorldShape& shape, int32_t v) {
   return static_cast<int32_t>(int64_t{v} * (kWorldBoxSide / kOne) / shape.grid);
-}
-
-Material plain(Vec3 albedo, int32_t specular, int32_t shininess_log2, int32_t reflectivity) {
-  return {albedo, albedo, specular, shininess_log2, reflectivity, 0};
 }
 
 // Material 0 is the floor; a body's colour is 1 + id % kBodyColours, so
@@ -36,7 +28,9 @@ void add_materials(Scene& s) {
   s.materials.push_back(plain({q(9, 10), q(9, 10), q(9, 10)}, q(8, 10), 6, q(85, 100)));
 }
 
-physics::Config config_of(const WorldShape& shape) {
+}  // namespace
+
+physics::Config physics_config(const WorldShape& shape) {
   physics::Config c;
   c.bodies = shape.bodies;
   c.grid = shape.grid;
@@ -44,15 +38,13 @@ physics::Config config_of(const WorldShape& shape) {
   return c;
 }
 
-}  // namespace
-
 Status check_world_input(const WorldShape& shape, ByteView world) {
   if (shape.bodies > kMaxWorldBodies) {
     return invalid_argument("a world of " + std::to_string(shape.bodies) +
                             " bodies cannot be drawn: a scene holds at most " +
                             std::to_string(kMaxWorldBodies) + " spheres");
   }
-  return physics::check_world_geometry(config_of(shape), world);
+  return physics::check_world_geometry(physics_config(shape), world);
 }
 
 Vec3 world_to_scene(const WorldShape& shape, const int32_t p[3]) {

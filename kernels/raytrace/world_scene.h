@@ -11,6 +11,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "kernels/physics/world.h"
 #include "kernels/raytrace/scene.h"
 
 namespace p2c2r::kernels::raytrace {
@@ -30,6 +31,9 @@ struct WorldShape {
 constexpr int32_t kWorldBoxSide = 16 * kOne;
 // Bodies beyond this cannot be drawn: the shader holds at most this many spheres.
 constexpr uint32_t kMaxWorldBodies = kMaxSpheres;
+
+// The physics parameters of such a world (the rest at the physics defaults).
+physics::Config physics_config(const WorldShape& shape);
 
 // Refuses a world blob that is not a valid world of this shape (the physics
 // module's own header, size and position checks), or a shape that the scene
