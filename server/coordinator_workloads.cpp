@@ -183,8 +183,9 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
   std::vector<BlobRow> new_blobs;
   for (const auto& pu : plan->units) {
     const Checked& c = checked_of(pu);
-    if ((pu.inputs_from_deps && !pu.deps.empty()) || c.kernel->input_names().empty()) continue;
-    kernels::Params params{pu.seed, c.params};
+    if (pu.inputs_from_deps && !pu.deps.empty()) continue;
+    const kernels::Params params{pu.seed, c.params};
+    if (c.kernel->input_names_for(params).empty()) continue;
     auto generated = c.kernel->generate_inputs(params);
     if (!generated.ok())
       return respond(error_reply(generated.status().with_context(pu.stage + " stage inputs")));
