@@ -2,8 +2,6 @@
 
 namespace p2c2r::peer {
 
-namespace {}  // namespace
-
 using namespace std::chrono_literals;
 
 HttpLink::HttpLink(http::ClientOptions client_options, const crypto::KeyPair& key, uint64_t host_id)

@@ -333,15 +333,14 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
   metrics_.result_reported(now);
   settle_unit(u, now, ops);
   const bool want = rep.ok && !stored_blobs_.count(r.digest);
-  std::string body = wire::serialize(wire::ReportReply{want, std::nullopt});
-  // The next unit in the same commit and reply. A quarantined host gets none
-  // here; its next POST /v1/work says why.
-  if (rep.want_work && !quarantine_reason(h.row.id)) {
-    if (auto picked = ready_.take(h.view, now)) {
-      body = std::string("{\"want_output\":") + (want ? "true" : "false") +
-             ",\"work\":" + assign(h, *picked, now, ops) + "}";
-    }
-  }
+  // The next unit in the same commit and reply (the assignment JSON as
+  // assign() builds it, spliced in rather than parsed and re-serialized). A
+  // quarantined host gets none here; its next POST /v1/work says why.
+  std::optional<scheduler::ReadyUnit> picked;
+  if (rep.want_work && !quarantine_reason(h.row.id)) picked = ready_.take(h.view, now);
+  std::string body = picked ? std::string("{\"want_output\":") + (want ? "true" : "false") +
+                                  ",\"work\":" + assign(h, *picked, now, ops) + "}"
+                            : wire::serialize(wire::ReportReply{want, std::nullopt});
   commit_.submit(std::move(ops),
                  reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
   wake_waiters(now);
