@@ -30,28 +30,26 @@ if grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
   fi
 fi
 
-need_root() {
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "setup.sh: $1; run as root to install them" >&2
-    exit 1
-  fi
-}
-
-if [ ${#missing[@]} -gt 0 ] || [ "$mesa_backports" -eq 1 ]; then
-  need_root "missing packages: ${missing[*]} (mesa from backports: $mesa_backports)"
-  export DEBIAN_FRONTEND=noninteractive
-  if [ "$mesa_backports" -eq 1 ] &&
-    ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    echo "deb http://deb.debian.org/debian bookworm-backports main" \
-      >/etc/apt/sources.list.d/bookworm-backports.list
-  fi
-  apt-get update
+if [ ${#missing[@]} -eq 0 ] && [ "$mesa_backports" -eq 0 ]; then
+  exit 0
 fi
-
-if [ "$mesa_backports" -eq 1 ]; then
-  apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: missing packages: ${missing[*]}; Mesa from bookworm-backports" \
+    "needed: $mesa_backports; run as root to install them" >&2
+  exit 1
 fi
-
+export DEBIAN_FRONTEND=noninteractive
+if [ "$mesa_backports" -eq 1 ] &&
+  ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deb http://deb.debian.org/debian bookworm-backports main" \
+    >/etc/apt/sources.list.d/bookworm-backports.list
+fi
+apt-get update
+# Bookworm's packages first, then Mesa upgraded from backports (with the
+# libdrm and Mesa libraries it needs from there too).
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+if [ "$mesa_backports" -eq 1 ]; then
+  apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
 fi
