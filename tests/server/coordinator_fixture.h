@@ -104,8 +104,10 @@ class CoordinatorTest : public ::testing::Test {
     return *a;
   }
 
-  Reply report(const Peer& p, uint64_t replica, const std::string& digest) {
+  // With `want_work`, the report also asks for the next unit.
+  Reply report(const Peer& p, uint64_t replica, const std::string& digest, bool want_work = false) {
     wire::Report rep{replica, true, digest, "", 0.01};
+    rep.want_work = want_work;
     auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
     EXPECT_TRUE(auth.ok());
     return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });

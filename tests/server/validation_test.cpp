@@ -70,6 +70,43 @@ TEST_F(ValidationTest, LyingHostIsInvalidatedQuarantinedRefusedAndClearedAfterRe
   EXPECT_EQ(info(liar).standing, "untrusted");
 }
 
+TEST_F(ValidationTest, QuarantinedHostsReportIsTakenButBringsNoWork) {
+  reliability_.quarantine_min_results = 3;
+  restart();
+  Peer liar = register_peer("liar"), a = register_peer("a"), b = register_peer("b");
+  submit(3);
+  auto decide = [&] {  // b's replica breaks the tie against the liar
+    auto w3 = request(b);
+    ASSERT_TRUE(w3);
+    EXPECT_EQ(report(b, w3->replica_id, kA).status, 200);
+  };
+  for (int i = 0; i < 2; ++i) {
+    run_pair(liar, kB, a);
+    decide();
+  }
+  run_pair(liar, kB, a);
+  submit(2);
+  auto held = request(liar);  // taken while the liar is still in good standing
+  ASSERT_TRUE(held);
+  decide();  // the third invalid result quarantines the liar
+  ASSERT_EQ(info(liar).standing, "quarantined");
+
+  // Its report of the unit it holds is accepted, but brings no work although
+  // work is ready; the next work request says why.
+  Reply last = report(liar, held->replica_id, kA, /*want_work=*/true);
+  ASSERT_EQ(last.status, 200) << last.body;
+  auto reply = wire::parse<wire::ReportReply>(last.body);
+  ASSERT_TRUE(reply.ok()) << last.body;
+  EXPECT_FALSE(reply->work) << last.body;
+  EXPECT_EQ(raw_request(liar).status, 403);
+  // An honest host asking the same way gets the ready unit in its reply.
+  auto w = request(a);
+  ASSERT_TRUE(w);
+  Reply honest = report(a, w->replica_id, kA, /*want_work=*/true);
+  ASSERT_EQ(honest.status, 200) << honest.body;
+  EXPECT_TRUE(wire::parse<wire::ReportReply>(honest.body)->work) << honest.body;
+}
+
 TEST_F(ValidationTest, HostTrustedAfterConsecutiveValidGetsSingleReplicaUnitsWithPendingCredit) {
   reliability_.trust_after_consecutive_valid = 3;
   reliability_.spot_check_floor = 0;
