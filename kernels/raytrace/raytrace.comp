@@ -36,7 +36,7 @@ ivec4 quad(uint i) {
 }
 
 // Format and limits: kernels/raytrace/scene.h. Offsets and sizes in 16-byte quads.
-const uint HEADER_QUADS = 9u, NODE_QUADS = 2u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
+const uint HEADER_QUADS = 9u, NODE_QUADS = 1u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
 const uint SPHERE_QUADS = 2u, PLANE_QUADS = 2u, LIGHT_QUADS = 2u;
 const uint MAX_SPHERES = 64u, MAX_PLANES = 8u, MAX_NODES = 131072u, MAX_LIGHTS = 8u;
 const uint MAX_LEAF = 8u, STACK_DEPTH = 32u, MAX_SAMPLES = 16u, MAX_DEPTH = 8u;
@@ -167,12 +167,27 @@ bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
   return true;
 }
 
-// Slab test of a box given as its two quads (min xyz, first), (max xyz, count).
-bool hit_box(ivec4 lo, ivec4 hi, Ray ray, int tmax, out int tnear) {
+// A BVH node: its box (int16 corners in units of 1/256, made Q16.16 here)
+// and its packed work, first * 16 + count (see pack below).
+struct Node {
+  ivec3 lo, hi;
+  uint work;
+};
+
+Node node_at(uint i) {
+  ivec4 w = quad(off_nodes + i * NODE_QUADS);
+  ivec3 lo = ivec3(bitfieldExtract(w.x, 0, 16), bitfieldExtract(w.x, 16, 16), bitfieldExtract(w.y, 0, 16));
+  ivec3 hi = ivec3(bitfieldExtract(w.y, 16, 16), bitfieldExtract(w.z, 0, 16), bitfieldExtract(w.z, 16, 16));
+  uint work = uint(w.w);
+  return Node(lo << 8, hi << 8, (work & ~15u) | min(work & 15u, MAX_LEAF));
+}
+
+// Slab test; on a hit, tnear is the entry distance (>= 0).
+bool hit_box(Node node, Ray ray, int tmax, out int tnear) {
   tnear = 0;
   i64vec3 inv = i64vec3(ray.inv);
-  i64vec3 t0 = (i64vec3(lo.xyz - ray.o) * inv) >> 15;
-  i64vec3 t1 = (i64vec3(hi.xyz - ray.o) * inv) >> 15;
+  i64vec3 t0 = (i64vec3(node.lo - ray.o) * inv) >> 15;
+  i64vec3 t1 = (i64vec3(node.hi - ray.o) * inv) >> 15;
   i64vec3 tmin3 = min(t0, t1), tmax3 = max(t0, t1);
   int64_t tn = max(max(tmin3.x, tmin3.y), tmin3.z);
   int64_t tf = min(min(tmax3.x, tmax3.y), tmax3.z);
@@ -189,8 +204,8 @@ struct Hit {
 
 // A node as traversal work: `first` and `count` (0 = internal node whose
 // children are first and first + 1; else the leaf's untested triangles
-// [first, first + count)), packed as first * 16 + count.
-uint pack_work(ivec4 lo, ivec4 hi) { return (uint(lo.w) << 4) | min(uint(hi.w), MAX_LEAF); }
+// [first, first + count)), packed as first * 16 + count, as the format
+// stores it.
 
 // Closest triangle hit, or (any_hit) any hit before hit.t. The same visit
 // order as the reference (render.cpp), but every iteration does one unit of
@@ -201,11 +216,11 @@ uint pack_work(ivec4 lo, ivec4 hi) { return (uint(lo.w) << 4) | min(uint(hi.w), 
 bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
   if (n_nodes == 0u) return false;
   int tnear;
-  ivec4 root_lo = quad(off_nodes), root_hi = quad(off_nodes + 1u);
-  if (!hit_box(root_lo, root_hi, ray, hit.t, tnear)) return false;
+  Node root = node_at(0u);
+  if (!hit_box(root, ray, hit.t, tnear)) return false;
   uint stack_work[STACK_DEPTH];
   int stack_t[STACK_DEPTH];
-  uint sp = 0u, work = pack_work(root_lo, root_hi);
+  uint sp = 0u, work = root.work;
   // Each node is visited at most once in the validated tree, a leaf for at
   // most MAX_LEAF iterations.
   for (uint iter = 0u; iter < n_nodes * MAX_LEAF; ++iter) {
@@ -220,13 +235,11 @@ bool trace_bvh(Ray ray, inout Hit hit, bool any_hit) {
       work = ((first + 1u) << 4) | (count - 1u);
       descend = count > 1u;
     } else {
-      uint base = off_nodes + first * NODE_QUADS;
-      ivec4 l_lo = quad(base), l_hi = quad(base + 1u);
-      ivec4 r_lo = quad(base + 2u), r_hi = quad(base + 3u);
+      Node l = node_at(first), r = node_at(first + 1u);
       int tl, tr;
-      bool hl = hit_box(l_lo, l_hi, ray, hit.t, tl);
-      bool hr = hit_box(r_lo, r_hi, ray, hit.t, tr);
-      uint wl = pack_work(l_lo, l_hi), wr = pack_work(r_lo, r_hi);
+      bool hl = hit_box(l, ray, hit.t, tl);
+      bool hr = hit_box(r, ray, hit.t, tr);
+      uint wl = l.work, wr = r.work;
       if (hl && hr) {
         bool left_first = tl <= tr;
         if (sp < STACK_DEPTH) {

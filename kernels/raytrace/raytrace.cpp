@@ -72,7 +72,7 @@ uint32_t ceil_log2(uint32_t n) {
 class RaytraceKernel final : public Kernel {
  public:
   std::string name() const override { return "raytrace"; }
-  uint32_t version() const override { return 1; }
+  uint32_t version() const override { return 2; }
   std::string family() const override { return "raytrace"; }
   std::string description() const override {
     return "a tile of a ray-traced frame: spheres, planes, BVH triangle meshes, hard shadows, "

@@ -1,5 +1,6 @@
 #include "kernels/raytrace/scene.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -49,6 +50,12 @@ class Reader : public WordReader {
  private:
   bool bad_padding_ = false;
 };
+
+// A box corner on the grid as its stored 16 bits, and back (sign-extended).
+uint32_t grid16(int32_t v) { return static_cast<uint32_t>(v / kBoxGrid) & 0xFFFFu; }
+int32_t from_grid16(uint32_t bits) {
+  return static_cast<int32_t>(static_cast<int16_t>(bits & 0xFFFFu)) * kBoxGrid;
+}
 
 std::string q(int32_t v) { return std::to_string(v) + "/65536"; }
 
@@ -176,8 +183,6 @@ Status check_bvh(const Scene& s) {
   for (size_t i = 0; i < n; ++i) {
     const BvhNode& node = s.nodes[i];
     const std::string w = "BVH node " + std::to_string(i);
-    P2C2R_RETURN_IF_ERROR(check_vec(w + " min", node.min, -kSceneBound, kSceneBound));
-    P2C2R_RETURN_IF_ERROR(check_vec(w + " max", node.max, -kSceneBound, kSceneBound));
     if (node.min.x > node.max.x || node.min.y > node.max.y || node.min.z > node.max.z) {
       return invalid_argument("scene: " + w + " has min > max");
     }
@@ -228,8 +233,14 @@ Bytes serialize_scene(const Scene& s) {
     w.quad(v, 0);
   }
   for (const auto& node : s.nodes) {
-    w.quad(node.min, node.first);
-    w.quad(node.max, node.count);
+    const uint32_t lo[3] = {grid16(box_floor(node.min.x)), grid16(box_floor(node.min.y)),
+                            grid16(box_floor(node.min.z))};
+    const uint32_t hi[3] = {grid16(box_ceil(node.max.x)), grid16(box_ceil(node.max.y)),
+                            grid16(box_ceil(node.max.z))};
+    w.u32(lo[0] | lo[1] << 16);
+    w.u32(lo[2] | hi[0] << 16);
+    w.u32(hi[1] | hi[2] << 16);
+    w.u32(node.first << 4 | std::min(node.count, 15u));
   }
   for (const auto& t : s.triangles) {
     w.quad(t.v0, t.material);
@@ -294,10 +305,11 @@ Result<Scene> parse_scene(ByteView blob) {
   s.ambient = r.quad0();
   s.nodes.resize(nn);
   for (auto& node : s.nodes) {
-    node.min = r.vec();
-    node.first = r.u32();
-    node.max = r.vec();
-    node.count = r.u32();
+    const uint32_t w0 = r.u32(), w1 = r.u32(), w2 = r.u32(), work = r.u32();
+    node.min = {from_grid16(w0), from_grid16(w0 >> 16), from_grid16(w1)};
+    node.max = {from_grid16(w1 >> 16), from_grid16(w2), from_grid16(w2 >> 16)};
+    node.first = work >> 4;
+    node.count = work & 15u;
   }
   s.triangles.resize(nt);
   for (auto& t : s.triangles) {

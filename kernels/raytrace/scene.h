@@ -17,14 +17,14 @@
 namespace p2c2r::kernels::raytrace {
 
 constexpr uint32_t kSceneMagic = 0x54523250;  // "P2RT" little-endian
-constexpr uint32_t kSceneVersion = 1;
+constexpr uint32_t kSceneVersion = 2;  // 1: BVH nodes of 8 words with Q16.16 boxes
 
 // Word counts of the header and of each record (all words are 32-bit LE).
 // Every record is a whole number of 16-byte quads, so the shader reads it
 // with ivec4 loads; sections follow the header in the order nodes, triangles,
 // materials, spheres, planes, lights. Padding words must be 0.
 constexpr uint32_t kHeaderWords = 36;
-constexpr uint32_t kNodeWords = 8;
+constexpr uint32_t kNodeWords = 4;  // one quad: a 16-bit box and first * 16 + count
 constexpr uint32_t kTriangleWords = 16;
 constexpr uint32_t kMaterialWords = 12;
 constexpr uint32_t kSphereWords = 8;
@@ -50,6 +50,25 @@ constexpr int32_t kMinRadius = kOne / 16;
 constexpr int32_t kMaxRadius = 64 * kOne;
 constexpr int32_t kMaxCameraComponent = 4 * kOne;
 constexpr int32_t kMaxLightIntensity = 4 * kOne;
+
+// BVH boxes are stored as int16 corners in units of kBoxGrid (1/256 unit), so
+// both children of a node are two 16-byte reads; the shader's loads, not its
+// arithmetic, are what lavapipe spends its time on. A box corner in memory
+// is the stored value times kBoxGrid, within [kBoxLowest, kBoxHighest].
+constexpr int32_t kBoxGrid = 256;
+constexpr int32_t kBoxLowest = -32768 * kBoxGrid;
+constexpr int32_t kBoxHighest = 32767 * kBoxGrid;
+
+// The grid points at or below / at or above v, clamped to the box range, so
+// a box rounded with them still contains what it contained.
+constexpr int32_t box_floor(int32_t v) {
+  const int64_t f = int64_t{v} & ~int64_t{kBoxGrid - 1};  // two's complement: rounds down
+  return static_cast<int32_t>(f < kBoxLowest ? kBoxLowest : (f > kBoxHighest ? kBoxHighest : f));
+}
+constexpr int32_t box_ceil(int32_t v) {
+  const int64_t c = (int64_t{v} + kBoxGrid - 1) & ~int64_t{kBoxGrid - 1};
+  return static_cast<int32_t>(c < kBoxLowest ? kBoxLowest : (c > kBoxHighest ? kBoxHighest : c));
+}
 
 struct Material {
   Vec3 albedo;                 // Q16.16 in [0, 1] per channel
@@ -80,6 +99,8 @@ struct Triangle {
 
 // count == 0: internal node with children `first` and `first + 1`;
 // count in [1, kMaxLeafTriangles]: leaf over triangles [first, first + count).
+// min and max are multiples of kBoxGrid in [kBoxLowest, kBoxHighest] in a
+// parsed scene; serialize_scene rounds other values outwards to the grid.
 struct BvhNode {
   Vec3 min, max;
   uint32_t first = 0;

@@ -87,7 +87,10 @@ TEST(RaytraceSceneTest, RejectsBadMagicAndVersion) {
   expect_rejected(blob, "bad magic");
   blob = rt::serialize_scene(demo());
   put_word(blob, 1, rt::kSceneVersion + 1);
-  expect_rejected(blob, "version 2 is not supported");
+  expect_rejected(blob, "version 3 is not supported");
+  blob = rt::serialize_scene(demo());
+  put_word(blob, 1, 1);  // version 1: BVH nodes of 8 words
+  expect_rejected(blob, "version 1 is not supported (this build reads version 2)");
 }
 
 TEST(RaytraceSceneTest, RejectsCountsOverTheLimits) {
@@ -117,6 +120,36 @@ TEST(RaytraceSceneTest, RejectsOutOfRangeIndices) {
   s = demo();
   s.nodes[0].first = static_cast<uint32_t>(s.nodes.size()) - 1;  // second child past the end
   expect_rejected(rt::serialize_scene(s), "children must follow their parent");
+}
+
+// Version 2 stores a node as one quad: int16 box corners in 1/256 units and
+// first * 16 + count; a count field over 8 is refused, and boxes written from
+// off-grid values are rounded outwards so they still contain their contents.
+TEST(RaytraceSceneTest, RejectsPackedLeafCountsOverTheLimit) {
+  const Scene s = demo();
+  const size_t node0 = rt::kHeaderWords;
+  for (uint32_t count = rt::kMaxLeafTriangles + 1; count <= 15; ++count) {
+    Bytes blob = rt::serialize_scene(s);
+    put_word(blob, node0 + 3, count);  // the root as a leaf of `count` triangles
+    expect_rejected(blob, "is a leaf of " + std::to_string(count) + " triangles");
+  }
+}
+
+TEST(RaytraceSceneTest, BoxCornersAreRoundedOutwardsToTheGrid) {
+  Scene s = demo();
+  s.nodes[0].min = {-rt::kBoxGrid - 1, 5, rt::kSceneBound};
+  s.nodes[0].max = {-rt::kBoxGrid + 1, rt::kBoxGrid, rt::kSceneBound};
+  const auto parsed = rt::parse_scene(rt::serialize_scene(s));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  const rt::BvhNode& n = parsed->nodes[0];
+  EXPECT_EQ(n.min.x, -2 * rt::kBoxGrid);
+  EXPECT_EQ(n.min.y, 0);
+  EXPECT_EQ(n.min.z, rt::kBoxHighest);  // 128 units is just past the int16 grid
+  EXPECT_EQ(n.max.x, 0);
+  EXPECT_EQ(n.max.y, rt::kBoxGrid);
+  EXPECT_EQ(n.max.z, rt::kBoxHighest);
+  EXPECT_EQ(parsed->nodes[0].first, s.nodes[0].first);
+  EXPECT_EQ(parsed->nodes[0].count, s.nodes[0].count);
 }
 
 TEST(RaytraceSceneTest, RejectsCyclicBvh) {
@@ -171,7 +204,7 @@ TEST(RaytraceSceneTest, RejectsValuesOutsideTheFixedPointBounds) {
   s.lights[0].intensity.y = -1;
   expect_rejected(rt::serialize_scene(s), "light 0 intensity.y");
   s = demo();
-  s.nodes[0].min.x = s.nodes[0].max.x + 1;
+  s.nodes[0].min.x = s.nodes[0].max.x + rt::kBoxGrid;
   expect_rejected(rt::serialize_scene(s), "min > max");
   Bytes blob = rt::serialize_scene(demo());
   put_word(blob, 11, 7);  // the padding word after the camera eye

@@ -193,7 +193,7 @@ TEST_F(CoordinatorTest, RestartKeepsAcknowledgedReportsAndReplicasInFlight) {
 TEST_F(CoordinatorTest, GeneratedInputsAreNamedInTheManifestAndOnlyItsHostsMayFetchThem) {
   Peer a = register_peer("a"), b = register_peer("b");
   wire::RegisterHost req{
-      a.key.public_key().hex(), "a", {"gpu", 1 << 30, {}, {{"raytrace", 1, 0.1}}}};
+      a.key.public_key().hex(), "a", {"gpu", 1 << 30, {}, {{"raytrace", 2, 0.1}}}};
   a.id = 0;
   auto auth = sign(a, "POST", "/v1/hosts", wire::serialize(req));
   a.id = wire::parse<wire::Registered>(

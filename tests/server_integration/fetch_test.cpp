@@ -74,7 +74,7 @@ class FetchTest : public ::testing::Test {
 
 TEST_F(FetchTest, ValidOutputComesBackVerifiedRawAndAsAPicture) {
   const uint64_t id = submit_raytrace();
-  Peer peer(server_, "p", {{"raytrace", 1, 0.01}});
+  Peer peer(server_, "p", {{"raytrace", 2, 0.01}});
   const Bytes expected = complete(peer);
   const std::string out = dir_.file("outputs");
   auto r = cli("fetch " + std::to_string(id) + " --out " + out);
