@@ -142,9 +142,12 @@ bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
 
 bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
+  // v0, v1, v2 are the record's first nine words: five 64-bit reads.
   uint base = off_triangles + i * TRIANGLE_QUADS;
-  ivec3 v0 = vec_at(base);
-  ivec3 e1 = vec_at(base + 1u) - v0, e2 = vec_at(base + 2u) - v0;
+  ivec4 a = quad(base), b = quad(base + 1u);
+  int v2z = int(scene.q[base + 2u].x);
+  ivec3 v0 = a.xyz;
+  ivec3 e1 = ivec3(a.w, b.x, b.y) - v0, e2 = ivec3(b.z, b.w, v2z) - v0;
   ivec3 p = crossq(ray.d, e2);
   int64_t det = dot64(e1, p) >> 16;
   if (det == 0l) return false;
@@ -365,8 +368,9 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
       m = uint(quad(base + 1u).x);
     } else {
       uint base = off_triangles + hit.index * TRIANGLE_QUADS;
-      n = vec_at(base + 3u);
-      m = uint(quad(base).w);
+      ivec4 c = quad(base + 2u);
+      n = c.yzw;
+      m = uint(scene.q[base + 3u].x);
     }
     if (dot64(n, d) > 0l) n = -n;
     uint mb = off_materials + m * MATERIAL_QUADS;

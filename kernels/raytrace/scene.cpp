@@ -243,8 +243,8 @@ Bytes serialize_scene(const Scene& s) {
     w.u32(node.first << 4 | std::min(node.count, 15u));
   }
   for (const auto& t : s.triangles) {
-    w.quad(t.v0, t.material);
-    for (Vec3 v : {t.v1, t.v2, t.normal}) w.quad(v, 0);
+    for (Vec3 v : {t.v0, t.v1, t.v2, t.normal}) w.vec(v);
+    w.quad({static_cast<int32_t>(t.material), 0, 0}, 0);
   }
   for (const auto& m : s.materials) {
     w.quad(m.albedo, static_cast<uint32_t>(m.specular));
@@ -314,10 +314,13 @@ Result<Scene> parse_scene(ByteView blob) {
   s.triangles.resize(nt);
   for (auto& t : s.triangles) {
     t.v0 = r.vec();
+    t.v1 = r.vec();
+    t.v2 = r.vec();
+    t.normal = r.vec();
     t.material = r.u32();
-    t.v1 = r.quad0();
-    t.v2 = r.quad0();
-    t.normal = r.quad0();
+    r.zero();
+    r.zero();
+    r.zero();
   }
   s.materials.resize(nm);
   for (auto& m : s.materials) {

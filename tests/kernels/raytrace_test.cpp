@@ -135,6 +135,23 @@ TEST(RaytraceSceneTest, RejectsPackedLeafCountsOverTheLimit) {
   }
 }
 
+TEST(RaytraceSceneTest, RejectsTrianglePaddingAndReadsItsFieldsBack) {
+  const Scene s = demo();
+  const Bytes blob = rt::serialize_scene(s);
+  const auto parsed = rt::parse_scene(blob);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
+  const rt::Triangle &a = s.triangles[1], &b = parsed->triangles[1];
+  EXPECT_EQ(b.v0.x, a.v0.x);
+  EXPECT_EQ(b.v2.z, a.v2.z);
+  EXPECT_EQ(b.normal.z, a.normal.z);
+  EXPECT_EQ(b.material, a.material);
+  // Triangle 0's words 13..15 (after `material`) are padding.
+  const size_t tri0 = rt::kHeaderWords + s.nodes.size() * rt::kNodeWords;
+  Bytes bad = blob;
+  put_word(bad, tri0 + 14, 1);
+  expect_rejected(bad, "padding word");
+}
+
 TEST(RaytraceSceneTest, BoxCornersAreRoundedOutwardsToTheGrid) {
   Scene s = demo();
   s.nodes[0].min = {-rt::kBoxGrid - 1, 5, rt::kSceneBound};
