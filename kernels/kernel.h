@@ -29,13 +29,20 @@
 namespace p2c2r::kernels {
 
 // The interface a shader declares and the runtime checks against the module's
-// reflection (SPIRV-Cross) before it reaches the driver: storage buffers at
-// descriptor set 0, bindings 0..binding_count-1; a push-constant block of
+// reflection (SPIRV-Cross) before it reaches the driver: buffers at descriptor
+// set 0, bindings 0..binding_count-1, each a storage buffer or, where bit b of
+// texel_bindings is set, a read-only uniform texel buffer of `uvec4` texels
+// (GLSL `uniform utextureBuffer`, format R32G32B32A32_UINT, read with
+// texelFetch). A plan buffer can be bound either way. Texel fetches cost less
+// than storage-buffer loads inside loops on some drivers (llvmpipe gathers
+// them without a per-lane bounds-check loop); out-of-range texels read as 0
+// under robustBufferAccess, like storage buffers. A push-constant block of
 // exactly push_constant_size bytes (0 = none); a 1-D workgroup whose x size is
 // specialization constant 0.
 struct ShaderInterface {
   uint32_t binding_count = 0;
   uint32_t push_constant_size = 0;
+  uint32_t texel_bindings = 0;  // bit b set: binding b is a uniform texel buffer
 };
 
 struct Shader {

@@ -84,7 +84,8 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
                                              shader.spirv.size_bytes()))
                               .hex() +
                           "/" + std::to_string(shader.interface.binding_count) + "/" +
-                          std::to_string(shader.interface.push_constant_size) + "@" +
+                          std::to_string(shader.interface.push_constant_size) + "/" +
+                          std::to_string(shader.interface.texel_bindings) + "@" +
                           std::to_string(local_size);
   if (auto it = pipelines.find(key); it != pipelines.end()) return &it->second;
 
@@ -92,6 +93,7 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
 
   PipelineEntry entry;
   entry.binding_count = shader.interface.binding_count;
+  entry.texel_bindings = shader.interface.texel_bindings;
   entry.push_constant_size = shader.interface.push_constant_size;
   // Destroys partially built objects if a later step fails.
   struct Cleanup {
@@ -114,7 +116,8 @@ Result<const PipelineEntry*> Device::Impl::pipeline(const kernels::Kernel& kerne
 
   std::vector<VkDescriptorSetLayoutBinding> bindings(entry.binding_count);
   for (uint32_t b = 0; b < entry.binding_count; ++b) {
-    bindings[b] = {b, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    bindings[b] = {b, descriptor_type(entry.texel_bindings, b), 1, VK_SHADER_STAGE_COMPUTE_BIT,
+                   nullptr};
   }
   VkDescriptorSetLayoutCreateInfo set{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   set.bindingCount = entry.binding_count;

@@ -39,6 +39,7 @@ struct DeviceInfo {
   uint32_t max_workgroup_count_x = 0;
   uint32_t max_push_constants_bytes = 0;
   uint64_t max_storage_buffer_range = 0;
+  uint64_t max_texel_buffer_elements = 0;
   bool compute_queue = false;
   bool shader_int64 = false;
   bool robust_buffer_access = false;

@@ -69,6 +69,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.max_workgroup_count_x = props.limits.maxComputeWorkGroupCount[0];
   info.max_push_constants_bytes = props.limits.maxPushConstantsSize;
   info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
+  info.max_texel_buffer_elements = props.limits.maxTexelBufferElements;
   info.timestamp_period_ns = props.limits.timestampPeriod;
 
   VkPhysicalDeviceMemoryProperties memory;

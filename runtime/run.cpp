@@ -47,9 +47,17 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
                             " buffers, shader '" + shaders[d.shader].name + "' declares " +
                             std::to_string(iface.binding_count));
     }
-    for (uint32_t b : d.buffers) {
+    for (uint32_t binding = 0; binding < d.buffers.size(); ++binding) {
+      const uint32_t b = d.buffers[binding];
       if (b >= plan.buffers.size())
         return internal_error(where + "no plan buffer " + std::to_string(b));
+      const uint64_t texels = padded(plan.buffers[b].size) / 16;
+      if ((iface.texel_bindings >> binding & 1) && texels > info.max_texel_buffer_elements) {
+        return resource_exhausted(where + "buffer " + std::to_string(b) + " of " +
+                                  std::to_string(texels) +
+                                  " texels exceeds the device's texel-buffer limit of " +
+                                  std::to_string(info.max_texel_buffer_elements));
+      }
     }
     if (d.push.size() != iface.push_constant_size) {
       return internal_error(where + "pushes " + std::to_string(d.push.size()) +
@@ -77,12 +85,15 @@ struct RunObjects {
   VkCommandBuffer command_buffer = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
   VkQueryPool queries = VK_NULL_HANDLE;
+  std::vector<VkBufferView> views;
   // Forgets every handle without destroying it (the device may still use them).
   void leak() {
     queries = VK_NULL_HANDLE, fence = VK_NULL_HANDLE, command_buffer = VK_NULL_HANDLE,
     descriptor_pool = VK_NULL_HANDLE;
+    views.clear();
   }
   ~RunObjects() {
+    for (VkBufferView view : views) vk::vkDestroyBufferView(device, view, nullptr);
     if (queries) vk::vkDestroyQueryPool(device, queries, nullptr);
     if (fence) vk::vkDestroyFence(device, fence, nullptr);
     if (command_buffer) vk::vkFreeCommandBuffers(device, pool, 1, &command_buffer);
@@ -128,9 +139,9 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   // Buffers: host-visible device memory where the device has it (lavapipe,
   // integrated GPUs, resizable BAR), otherwise device-local plus one staging
   // buffer for uploads and read-backs.
-  const VkBufferUsageFlags storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                     VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                                     VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+  const VkBufferUsageFlags storage =
+      VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+      VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
   const VkMemoryPropertyFlags host =
       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   bool staged = d.force_staging;
@@ -181,18 +192,42 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
   std::map<std::pair<uint32_t, std::vector<uint32_t>>, VkDescriptorSet> sets;
   for (const auto& dispatch : plan.dispatches)
     sets.emplace(std::make_pair(dispatch.shader, dispatch.buffers), VK_NULL_HANDLE);
-  uint32_t descriptor_count = 0;
-  for (const auto& [key, set] : sets)
-    descriptor_count += std::max<uint32_t>(1, static_cast<uint32_t>(key.second.size()));
+  uint32_t storage_count = 0, texel_count = 0;
+  for (const auto& [key, set] : sets) {
+    const PipelineEntry* p = pipelines[key.first];
+    for (uint32_t b = 0; b < key.second.size(); ++b)
+      ++(p->texel_bindings >> b & 1 ? texel_count : storage_count);
+  }
   if (!sets.empty()) {
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptor_count};
+    // Vulkan forbids zero-sized pool entries; a shader without buffers still
+    // gets its (empty) set from a pool with one storage slot.
+    std::vector<VkDescriptorPoolSize> sizes{
+        {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max<uint32_t>(1, storage_count)}};
+    if (texel_count) sizes.push_back({VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, texel_count});
     VkDescriptorPoolCreateInfo pool{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     pool.maxSets = static_cast<uint32_t>(sets.size());
-    pool.poolSizeCount = 1;
-    pool.pPoolSizes = &size;
+    pool.poolSizeCount = static_cast<uint32_t>(sizes.size());
+    pool.pPoolSizes = sizes.data();
     P2C2R_RETURN_IF_ERROR(
         vk::check(vk::vkCreateDescriptorPool(d.device, &pool, nullptr, &objects.descriptor_pool),
                   "creating a descriptor pool"));
+  }
+  // One view per buffer that some dispatch reads as texels.
+  std::map<uint32_t, size_t> view_of;
+  for (const auto& [key, set] : sets) {
+    const PipelineEntry* p = pipelines[key.first];
+    for (uint32_t b = 0; b < key.second.size(); ++b) {
+      if (!(p->texel_bindings >> b & 1) || view_of.contains(key.second[b])) continue;
+      VkBufferViewCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+      info.buffer = buffers[key.second[b]].get();
+      info.format = VK_FORMAT_R32G32B32A32_UINT;
+      info.range = VK_WHOLE_SIZE;
+      VkBufferView view = VK_NULL_HANDLE;
+      P2C2R_RETURN_IF_ERROR(vk::check(vk::vkCreateBufferView(d.device, &info, nullptr, &view),
+                                      "creating a texel buffer view"));
+      view_of[key.second[b]] = objects.views.size();
+      objects.views.push_back(view);
+    }
   }
   for (auto& [key, set] : sets) {
     const PipelineEntry* p = pipelines[key.first];
@@ -205,13 +240,17 @@ Result<RunOutput> Device::run(const kernels::Kernel& kernel, const kernels::Plan
     std::vector<VkDescriptorBufferInfo> infos(key.second.size());
     std::vector<VkWriteDescriptorSet> writes(key.second.size());
     for (size_t b = 0; b < key.second.size(); ++b) {
-      infos[b] = {buffers[key.second[b]].get(), 0, VK_WHOLE_SIZE};
       writes[b] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes[b].dstSet = set;
       writes[b].dstBinding = static_cast<uint32_t>(b);
       writes[b].descriptorCount = 1;
-      writes[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      writes[b].pBufferInfo = &infos[b];
+      writes[b].descriptorType = descriptor_type(p->texel_bindings, static_cast<uint32_t>(b));
+      if (writes[b].descriptorType == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+        writes[b].pTexelBufferView = &objects.views[view_of.at(key.second[b])];
+      } else {
+        infos[b] = {buffers[key.second[b]].get(), 0, VK_WHOLE_SIZE};
+        writes[b].pBufferInfo = &infos[b];
+      }
     }
     vk::vkUpdateDescriptorSets(d.device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
                                nullptr);

@@ -58,44 +58,66 @@ Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
     return cross_error(raw, "resources");
   }
 
-  // Only storage buffers are part of the kernel contract.
+  // Only storage buffers and uint texel buffers are part of the kernel contract.
   const spvc_resource_type forbidden[] = {
-      SPVC_RESOURCE_TYPE_UNIFORM_BUFFER,    SPVC_RESOURCE_TYPE_STORAGE_IMAGE,
-      SPVC_RESOURCE_TYPE_SAMPLED_IMAGE,     SPVC_RESOURCE_TYPE_SEPARATE_IMAGE,
-      SPVC_RESOURCE_TYPE_SEPARATE_SAMPLERS, SPVC_RESOURCE_TYPE_ACCELERATION_STRUCTURE};
+      SPVC_RESOURCE_TYPE_UNIFORM_BUFFER, SPVC_RESOURCE_TYPE_STORAGE_IMAGE,
+      SPVC_RESOURCE_TYPE_SAMPLED_IMAGE, SPVC_RESOURCE_TYPE_SEPARATE_SAMPLERS,
+      SPVC_RESOURCE_TYPE_ACCELERATION_STRUCTURE};
   for (auto type : forbidden) {
     const spvc_reflected_resource* list = nullptr;
     size_t count = 0;
     spvc_resources_get_resource_list_for_type(resources, type, &list, &count);
     if (count > 0) {
-      return invalid_argument("SPIR-V module uses a resource other than storage buffers ('" +
-                              std::string(list[0].name) + "')");
+      return invalid_argument(
+          "SPIR-V module uses a resource other than storage buffers and texel buffers ('" +
+          std::string(list[0].name) + "')");
     }
   }
 
   ReflectedInterface out;
+  std::set<uint32_t> bindings;
+  // Records one resource's binding after checking its set and uniqueness.
+  auto claim = [&](const spvc_reflected_resource& r, const char* kind) -> Result<uint32_t> {
+    const uint32_t set = spvc_compiler_get_decoration(compiler, r.id, SpvDecorationDescriptorSet);
+    const uint32_t binding = spvc_compiler_get_decoration(compiler, r.id, SpvDecorationBinding);
+    if (set != 0) {
+      return invalid_argument(std::string(kind) + " '" + r.name + "' is in descriptor set " +
+                              std::to_string(set) + ", only set 0 is allowed");
+    }
+    if (binding >= 32) {
+      return invalid_argument(std::string(kind) + " '" + r.name + "' has binding " +
+                              std::to_string(binding) + ", at most 31 is allowed");
+    }
+    if (!bindings.insert(binding).second)
+      return invalid_argument("two buffers share binding " + std::to_string(binding));
+    return binding;
+  };
   const spvc_reflected_resource* buffers = nullptr;
   size_t buffer_count = 0;
   spvc_resources_get_resource_list_for_type(resources, SPVC_RESOURCE_TYPE_STORAGE_BUFFER, &buffers,
                                             &buffer_count);
-  std::set<uint32_t> bindings;
   for (size_t i = 0; i < buffer_count; ++i) {
-    const uint32_t set =
-        spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationDescriptorSet);
-    const uint32_t binding =
-        spvc_compiler_get_decoration(compiler, buffers[i].id, SpvDecorationBinding);
-    if (set != 0) {
-      return invalid_argument("storage buffer '" + std::string(buffers[i].name) +
-                              "' is in descriptor set " + std::to_string(set) +
-                              ", only set 0 is allowed");
+    P2C2R_RETURN_IF_ERROR(claim(buffers[i], "storage buffer").status());
+  }
+  const spvc_reflected_resource* images = nullptr;
+  size_t image_count = 0;
+  spvc_resources_get_resource_list_for_type(resources, SPVC_RESOURCE_TYPE_SEPARATE_IMAGE, &images,
+                                            &image_count);
+  for (size_t i = 0; i < image_count; ++i) {
+    spvc_type type = spvc_compiler_get_type_handle(compiler, images[i].type_id);
+    const spvc_type sampled =
+        spvc_compiler_get_type_handle(compiler, spvc_type_get_image_sampled_type(type));
+    if (spvc_type_get_image_dimension(type) != SpvDimBuffer ||
+        spvc_type_get_basetype(sampled) != SPVC_BASETYPE_UINT32) {
+      return invalid_argument("image '" + std::string(images[i].name) +
+                              "' is not an unsigned-integer texel buffer (utextureBuffer)");
     }
-    if (!bindings.insert(binding).second) {
-      return invalid_argument("two storage buffers share binding " + std::to_string(binding));
-    }
+    P2C2R_ASSIGN_OR_RETURN(const uint32_t binding, claim(images[i], "texel buffer"));
+    out.texel_bindings |= 1u << binding;
   }
   out.binding_count = static_cast<uint32_t>(bindings.size());
   if (!bindings.empty() && *bindings.rbegin() != bindings.size() - 1) {
-    return invalid_argument("storage buffer bindings are not contiguous from 0 (highest is " +
+    return invalid_argument("buffer bindings are not contiguous from 0 (highest is " +
                             std::to_string(*bindings.rbegin()) + " with " +
                             std::to_string(bindings.size()) + " buffers)");
   }
@@ -124,6 +146,19 @@ Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv) {
   return out;
 }
 
+namespace {
+
+std::string texel_list(uint32_t mask) {
+  std::string out;
+  for (uint32_t b = 0; b < 32; ++b) {
+    if (!(mask >> b & 1)) continue;
+    out += (out.empty() ? "{" : ", ") + std::to_string(b);
+  }
+  return out.empty() ? "{}" : out + "}";
+}
+
+}  // namespace
+
 Status check_shader(const kernels::Shader& shader) {
   const std::string who = "shader '" + shader.name + "'";
   P2C2R_RETURN_IF_ERROR(validate_spirv(shader.spirv).with_context(who));
@@ -133,7 +168,12 @@ Status check_shader(const kernels::Shader& shader) {
   if (reflected->binding_count != declared.binding_count) {
     return invalid_argument(
         who + ": interface mismatch: module has " + std::to_string(reflected->binding_count) +
-        " storage buffer binding(s), kernel declares " + std::to_string(declared.binding_count));
+        " buffer binding(s), kernel declares " + std::to_string(declared.binding_count));
+  }
+  if (reflected->texel_bindings != declared.texel_bindings) {
+    return invalid_argument(who + ": interface mismatch: module's texel-buffer bindings are " +
+                            texel_list(reflected->texel_bindings) + ", kernel declares " +
+                            texel_list(declared.texel_bindings));
   }
   if (reflected->push_constant_size != declared.push_constant_size) {
     return invalid_argument(who + ": interface mismatch: module's push-constant block is " +

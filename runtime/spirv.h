@@ -15,7 +15,8 @@ namespace p2c2r::runtime {
 
 // What reflection finds in a compute module.
 struct ReflectedInterface {
-  uint32_t binding_count = 0;       // storage buffers in set 0, bindings 0..n-1
+  uint32_t binding_count = 0;       // buffers in set 0, bindings 0..n-1
+  uint32_t texel_bindings = 0;      // bit b: binding b is a uvec4 uniform texel buffer
   uint32_t push_constant_size = 0;  // bytes of the push-constant block, 0 if none
   bool local_size_x_is_spec_constant_0 = false;
   uint32_t local_size_y = 1;
@@ -26,7 +27,8 @@ struct ReflectedInterface {
 Status validate_spirv(std::span<const uint32_t> spirv);
 
 // Reflects a validated compute module. Fails if it uses resources other than
-// storage buffers in set 0 with contiguous bindings.
+// storage buffers and unsigned-integer texel buffers (`utextureBuffer`) in
+// set 0 with contiguous bindings.
 Result<ReflectedInterface> reflect_spirv(std::span<const uint32_t> spirv);
 
 // Validates, reflects and compares against the shader's declaration.

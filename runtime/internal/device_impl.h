@@ -62,8 +62,14 @@ struct PipelineEntry {
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkPipeline pipeline = VK_NULL_HANDLE;
   uint32_t binding_count = 0;
+  uint32_t texel_bindings = 0;  // bit b: binding b is a uniform texel buffer
   uint32_t push_constant_size = 0;
 };
+
+inline VkDescriptorType descriptor_type(uint32_t texel_bindings, uint32_t binding) {
+  return texel_bindings >> binding & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                       : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
 
 struct Device::Impl {
   std::shared_ptr<Instance> instance;

@@ -33,6 +33,8 @@
   X(vkDeviceWaitIdle)                \
   X(vkCreateBuffer)                  \
   X(vkDestroyBuffer)                 \
+  X(vkCreateBufferView)              \
+  X(vkDestroyBufferView)             \
   X(vkGetBufferMemoryRequirements)   \
   X(vkAllocateMemory)                \
   X(vkFreeMemory)                    \
