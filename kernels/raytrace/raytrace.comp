@@ -7,13 +7,15 @@
 // No shared memory.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_samplerless_texture_functions : require
 
 layout(local_size_x_id = 0) in;
 
-// Read as 64-bit halves: llvmpipe loads a lane's words one by one (with a
-// bounds check each) whenever the address varies or sits inside a loop, so
-// a 64-bit element halves the loads of a quad.
-layout(std430, set = 0, binding = 0) readonly buffer Scene { i64vec2 q[]; } scene;
+// The scene as a uniform texel buffer of uvec4 quads: on lavapipe a
+// storage-buffer read inside a loop or branch is a loop over the lanes with a
+// bounds check per 32-bit word, a texel fetch one vectorised fetch of the
+// whole quad (docs/kernels/raytrace.md, "Performance").
+layout(set = 0, binding = 0) uniform utextureBuffer scene;
 layout(std430, set = 0, binding = 1) writeonly buffer Out { uint pixels[]; } out_buf;
 
 layout(push_constant) uniform Push {
@@ -30,10 +32,7 @@ layout(push_constant) uniform Push {
 #include "raytrace_math.glsl"
 
 // Quad i of the scene blob (four little-endian words).
-ivec4 quad(uint i) {
-  i64vec2 v = scene.q[i];
-  return ivec4(int(v.x), int(v.x >> 32), int(v.y), int(v.y >> 32));
-}
+ivec4 quad(uint i) { return ivec4(texelFetch(scene, int(i))); }
 
 // Format and limits: kernels/raytrace/scene.h. Offsets and sizes in 16-byte quads.
 const uint HEADER_QUADS = 9u, NODE_QUADS = 1u, TRIANGLE_QUADS = 4u, MATERIAL_QUADS = 3u;
@@ -142,10 +141,9 @@ bool hit_plane(uint i, Ray ray, int tmax, out int t_out) {
 
 bool hit_triangle(uint i, Ray ray, int tmax, out int t_out) {
   t_out = 0;
-  // v0, v1, v2 are the record's first nine words: five 64-bit reads.
   uint base = off_triangles + i * TRIANGLE_QUADS;
   ivec4 a = quad(base), b = quad(base + 1u);
-  int v2z = int(scene.q[base + 2u].x);
+  int v2z = quad(base + 2u).x;
   ivec3 v0 = a.xyz;
   ivec3 e1 = ivec3(a.w, b.x, b.y) - v0, e2 = ivec3(b.z, b.w, v2z) - v0;
   ivec3 p = crossq(ray.d, e2);
@@ -370,7 +368,7 @@ ivec3 trace_path(ivec3 o, ivec3 d) {
       uint base = off_triangles + hit.index * TRIANGLE_QUADS;
       ivec4 c = quad(base + 2u);
       n = c.yzw;
-      m = uint(scene.q[base + 3u].x);
+      m = uint(quad(base + 3u).x);
     }
     if (dot64(n, d) > 0l) n = -n;
     uint mb = off_materials + m * MATERIAL_QUADS;

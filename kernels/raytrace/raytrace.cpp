@@ -79,7 +79,7 @@ class RaytraceKernel final : public Kernel {
            "mirror reflections, Q16.16 fixed point, RGBA8 out";
   }
   std::vector<Shader> shaders() const override {
-    return {{"raytrace", raytrace_spv, {.binding_count = 2, .push_constant_size = 32}}};
+    return {{"raytrace", raytrace_spv, {.binding_count = 2, .push_constant_size = 32, .texel_bindings = 1}}};
   }
   std::vector<ParamSpec> param_specs() const override {
     return {
