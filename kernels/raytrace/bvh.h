@@ -15,6 +15,6 @@ namespace p2c2r::kernels::raytrace {
 // hits to rounding, then rounded outwards to the format's 1/256 grid.
 void build_bvh(Scene& scene);
 
-constexpr uint32_t kBuildLeafTriangles = 8;
+constexpr uint32_t kBuildLeafTriangles = 4;
 
 }  // namespace p2c2r::kernels::raytrace

@@ -197,6 +197,27 @@ bool hit_box(Node node, Ray ray, int tmax, out int tnear) {
   return true;
 }
 
+// The box around every sphere, padded by SPHERE_PAD (render.cpp's
+// sphere_bounds): where no lane's ray meets it, the sphere loops run no
+// iteration at all.
+const int SPHERE_PAD = ONE / 64;
+Node sphere_box;
+
+void bound_spheres() {
+  ivec3 lo = ivec3(WORLD_BOUND), hi = ivec3(-WORLD_BOUND);
+  for (uint i = 0u; i < n_spheres; ++i) {
+    ivec4 s = quad(off_spheres + i * SPHERE_QUADS);
+    lo = min(lo, s.xyz - s.w);
+    hi = max(hi, s.xyz + s.w);
+  }
+  sphere_box = Node(lo - SPHERE_PAD, hi + SPHERE_PAD, 0u);
+}
+
+bool near_spheres(Ray ray, int tmax) {
+  int tnear;
+  return n_spheres > 0u && hit_box(sphere_box, ray, tmax, tnear);
+}
+
 struct Hit {
   int t;
   int kind;
@@ -276,7 +297,8 @@ Hit trace_closest(Ray ray) {
   // order as the reference; the candidate loop runs as many rounds as the
   // lane with the most candidates (usually one or two, not every sphere).
   uint cand_lo = 0u, cand_hi = 0u;
-  for (uint i = 0u; i < n_spheres; ++i) {
+  bool near = near_spheres(ray, T_MAX);
+  for (uint i = 0u; near && i < n_spheres; ++i) {
     if (sphere_hit_test(i, ray, T_MAX)) {
       if (i < 32u) cand_lo |= 1u << i; else cand_hi |= 1u << (i - 32u);
     }
@@ -301,7 +323,8 @@ Hit trace_closest(Ray ray) {
 
 bool occluded(Ray ray, int tmax) {
   int t;
-  for (uint i = 0u; i < n_spheres; ++i) {
+  bool near = near_spheres(ray, tmax);
+  for (uint i = 0u; near && i < n_spheres; ++i) {
     if (sphere_hit_test(i, ray, tmax)) return true;
   }
   for (uint i = 0u; i < n_planes; ++i) {
@@ -421,6 +444,7 @@ void main() {
   // Before any branch: llvmpipe reads an address that is the same for every
   // lane with one load only outside control flow (inside, lane by lane).
   read_header();
+  bound_spheres();
   uint id = gl_GlobalInvocationID.x;
   if (id >= pc.tile_width * pc.tile_height) return;
   uint x = id % pc.tile_width, y = id / pc.tile_width;

@@ -103,6 +103,34 @@ bool hit_box(const BvhNode& n, const Ray& ray, int32_t tmax, int32_t& tnear) {
   return true;
 }
 
+// The box around every sphere, padded by kSpherePad: a ray that misses it
+// skips the sphere tests (on lavapipe, eight rays that all miss it skip the
+// whole loop). Both sides compute it from the scene in the same way and test
+// it with the same slab test, so it decides the same on both.
+constexpr int32_t kSpherePad = kOne / 64;
+
+BvhNode sphere_bounds(const Scene& s) {
+  BvhNode box;
+  box.min = {kWorldBound, kWorldBound, kWorldBound};
+  box.max = {-kWorldBound, -kWorldBound, -kWorldBound};
+  for (const Sphere& sp : s.spheres) {
+    const Vec3 c = sp.center;
+    const int32_t r = sp.radius;
+    box.min = {std::min(box.min.x, c.x - r), std::min(box.min.y, c.y - r),
+               std::min(box.min.z, c.z - r)};
+    box.max = {std::max(box.max.x, c.x + r), std::max(box.max.y, c.y + r),
+               std::max(box.max.z, c.z + r)};
+  }
+  box.min = box.min - Vec3{kSpherePad, kSpherePad, kSpherePad};
+  box.max = box.max + Vec3{kSpherePad, kSpherePad, kSpherePad};
+  return box;
+}
+
+bool near_spheres(const Scene& s, const BvhNode& bounds, const Ray& ray, int32_t tmax) {
+  int32_t tnear = 0;
+  return !s.spheres.empty() && hit_box(bounds, ray, tmax, tnear);
+}
+
 // Closest triangle hit (any_hit = false) or any hit before hit.t (any_hit = true).
 // Each iteration visits a distinct node of the validated tree.
 bool trace_bvh(const Scene& s, const Ray& ray, Hit& hit, bool any_hit) {
@@ -153,10 +181,11 @@ bool trace_bvh(const Scene& s, const Ray& ray, Hit& hit, bool any_hit) {
   return hit.kind == kTriangle;
 }
 
-Hit trace_closest(const Scene& s, const Ray& ray) {
+Hit trace_closest(const Scene& s, const BvhNode& sphere_box, const Ray& ray) {
   Hit hit;
   int32_t t;
-  for (uint32_t i = 0; i < s.spheres.size(); ++i) {
+  const bool near = near_spheres(s, sphere_box, ray, kTMax);
+  for (uint32_t i = 0; near && i < s.spheres.size(); ++i) {
     if (hit_sphere(s.spheres[i], ray, hit.t, t)) hit = {t, kSphere, i};
   }
   for (uint32_t i = 0; i < s.planes.size(); ++i) {
@@ -166,10 +195,12 @@ Hit trace_closest(const Scene& s, const Ray& ray) {
   return hit;
 }
 
-bool occluded(const Scene& s, const Ray& ray, int32_t tmax) {
+bool occluded(const Scene& s, const BvhNode& sphere_box, const Ray& ray, int32_t tmax) {
   int32_t t;
-  for (const Sphere& sp : s.spheres) {
-    if (hit_sphere(sp, ray, tmax, t)) return true;
+  if (near_spheres(s, sphere_box, ray, tmax)) {
+    for (const Sphere& sp : s.spheres) {
+      if (hit_sphere(sp, ray, tmax, t)) return true;
+    }
   }
   for (const Plane& p : s.planes) {
     if (hit_plane(p, ray, tmax, t)) return true;
@@ -188,7 +219,7 @@ Vec3 sky(const Scene& s, Vec3 d) {
 Vec3 mul3(Vec3 a, Vec3 b) { return {fmul(a.x, b.x), fmul(a.y, b.y), fmul(a.z, b.z)}; }
 
 // Direct light at a hit: ambient, then per light a shadow ray, Lambert and Phong terms.
-Vec3 shade_local(const Scene& s, const Material& m, Vec3 albedo, Vec3 origin, Vec3 n, Vec3 r) {
+Vec3 shade_local(const Scene& s, const BvhNode& sphere_box, const Material& m, Vec3 albedo, Vec3 origin, Vec3 n, Vec3 r) {
   Vec3 local = mul3(s.ambient, albedo);
   for (const Light& light : s.lights) {
     const Vec3 l = light.position - origin;
@@ -197,7 +228,7 @@ Vec3 shade_local(const Scene& s, const Material& m, Vec3 albedo, Vec3 origin, Ve
     const int32_t dist = static_cast<int32_t>(isqrt64(uint64_t(dist2)));
     const Vec3 ld = scale_to_unit(l, dist);
     const int32_t ndotl = dotq(n, ld);
-    if (ndotl <= 0 || occluded(s, make_ray(origin, ld), dist)) continue;
+    if (ndotl <= 0 || occluded(s, sphere_box, make_ray(origin, ld), dist)) continue;
     local = local + vscale(mul3(albedo, light.intensity), ndotl);
     int32_t spec = dotq(r, ld);
     if (m.specular > 0 && spec > 0) {
@@ -224,12 +255,12 @@ uint32_t material_of(const Scene& s, const Hit& hit) {
 }
 
 // One primary ray and its mirror bounces; Q16.16 colour, unclamped.
-Vec3 trace_path(const Scene& s, Vec3 o, Vec3 d, uint32_t max_depth) {
+Vec3 trace_path(const Scene& s, const BvhNode& sphere_box, Vec3 o, Vec3 d, uint32_t max_depth) {
   Vec3 color;
   int32_t throughput = kOne;
   for (uint32_t bounce = 0; bounce <= max_depth; ++bounce) {
     const Ray ray = make_ray(o, d);
-    const Hit hit = trace_closest(s, ray);
+    const Hit hit = trace_closest(s, sphere_box, ray);
     if (hit.kind == kNone) {
       color = color + vscale(sky(s, d), throughput);
       break;
@@ -246,7 +277,7 @@ Vec3 trace_path(const Scene& s, Vec3 o, Vec3 d, uint32_t max_depth) {
     }
     const Vec3 r = reflect_dir(d, n);
     const Vec3 origin = p + vscale(n, kEpsilon);
-    const Vec3 local = shade_local(s, m, albedo, origin, n, r);
+    const Vec3 local = shade_local(s, sphere_box, m, albedo, origin, n, r);
     color = color + vscale(local, fmul(throughput, kOne - m.reflectivity));
     if (m.reflectivity == 0 || bounce == max_depth) break;
     throughput = fmul(throughput, m.reflectivity);
@@ -259,7 +290,7 @@ Vec3 trace_path(const Scene& s, Vec3 o, Vec3 d, uint32_t max_depth) {
 int64_t div_signed(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a) / b); }
 
 // The pixel's colour: the mean of its samples, gamma 2 encoded to 8 bits.
-uint32_t render_pixel(const Scene& s, const TileSpec& tile, uint32_t px, uint32_t py) {
+uint32_t render_pixel(const Scene& s, const BvhNode& sphere_box, const TileSpec& tile, uint32_t px, uint32_t py) {
   const Camera& cam = s.camera;
   uint32_t sum[3] = {0, 0, 0};
   for (uint32_t sample = 0; sample < tile.samples; ++sample) {
@@ -274,7 +305,7 @@ uint32_t render_pixel(const Scene& s, const TileSpec& tile, uint32_t px, uint32_
     const Vec3 d = cam.forward + vscale(cam.right, sx) + vscale(cam.up, sy);
     const int32_t len = length_q(d);
     const Vec3 c =
-        len == 0 ? s.sky_horizon : trace_path(s, cam.eye, scale_to_unit(d, len), tile.max_depth);
+        len == 0 ? s.sky_horizon : trace_path(s, sphere_box, cam.eye, scale_to_unit(d, len), tile.max_depth);
     sum[0] += static_cast<uint32_t>(std::clamp(c.x, 0, kOne));
     sum[1] += static_cast<uint32_t>(std::clamp(c.y, 0, kOne));
     sum[2] += static_cast<uint32_t>(std::clamp(c.z, 0, kOne));
@@ -299,12 +330,13 @@ Bytes render_tile(const Scene& scene, const TileSpec& tile, unsigned threads) {
   for (uint32_t phase = 0; phase < 8; ++phase) {
     for (uint32_t row = phase; row < h; row += 8) rows[k++] = row;
   }
+  const BvhNode sphere_box = sphere_bounds(scene);
   parallel_for(h, threads, [&](uint64_t begin, uint64_t end) {
     for (uint64_t i = begin; i < end; ++i) {
       const uint32_t row = rows[i];
       for (uint32_t x = 0; x < w; ++x) {
         pixels[uint64_t{row} * w + x] =
-            render_pixel(scene, tile, tile.tile_x + x, tile.tile_y + row);
+            render_pixel(scene, sphere_box, tile, tile.tile_x + x, tile.tile_y + row);
       }
     }
   });

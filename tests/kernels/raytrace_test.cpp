@@ -344,6 +344,17 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
   auto dome_run = runtime::execute_unit(**device, k, pd, dome_inputs, 64);
   ASSERT_TRUE(dome_run.ok()) << dome_run.status().to_string();
   EXPECT_EQ(dome_run->digest, digest_of(*dome_reference));
+
+  // No spheres at all (the box around the spheres is empty): triangles and
+  // the plane only.
+  Scene bare = demo();
+  bare.spheres.clear();
+  const std::vector<Bytes> bare_inputs = {rt::serialize_scene(bare)};
+  auto bare_reference = k.reference(pd, bare_inputs, 1);
+  ASSERT_TRUE(bare_reference.ok()) << bare_reference.status().to_string();
+  auto bare_run = runtime::execute_unit(**device, k, pd, bare_inputs, 64);
+  ASSERT_TRUE(bare_run.ok()) << bare_run.status().to_string();
+  EXPECT_EQ(bare_run->digest, digest_of(*bare_reference));
 }
 
 }  // namespace
