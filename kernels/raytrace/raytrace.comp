@@ -440,6 +440,23 @@ uint render_pixel(uint px, uint py) {
   return rgba;
 }
 
+// Invocation id's pixel in the tile: eight consecutive ids cover a 4x2
+// block (lavapipe's eight lanes then trace rays closer together than along
+// one row, so their BVH walks and branches differ less); the columns right
+// of the last whole block and the last row of an odd height follow row by
+// row. A bijection onto the tile, so every pixel is written once.
+uvec2 pixel_of(uint id, uint w, uint h) {
+  uint w4 = w & ~3u, h2 = h & ~1u;
+  if (id < w4 * h2) {
+    uint block = id >> 3, within = id & 7u, blocks_per_row = w4 >> 2;
+    return uvec2((block % blocks_per_row) * 4u + (within & 3u), (block / blocks_per_row) * 2u + (within >> 2));
+  }
+  uint r = id - w4 * h2, strip = w - w4;
+  if (r < strip * h2) return uvec2(w4 + r % strip, r / strip);
+  r -= strip * h2;
+  return uvec2(r % w, h2 + r / w);
+}
+
 void main() {
   // Before any branch: llvmpipe reads an address that is the same for every
   // lane with one load only outside control flow (inside, lane by lane).
@@ -447,6 +464,6 @@ void main() {
   bound_spheres();
   uint id = gl_GlobalInvocationID.x;
   if (id >= pc.tile_width * pc.tile_height) return;
-  uint x = id % pc.tile_width, y = id / pc.tile_width;
-  out_buf.pixels[id] = render_pixel(pc.tile_x + x, pc.tile_y + y);
+  uvec2 xy = pixel_of(id, pc.tile_width, pc.tile_height);
+  out_buf.pixels[xy.y * pc.tile_width + xy.x] = render_pixel(pc.tile_x + xy.x, pc.tile_y + xy.y);
 }

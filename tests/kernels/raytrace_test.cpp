@@ -301,6 +301,27 @@ TEST(RaytraceRenderTest, QuarterTilesComposeTheFullFrame) {
   EXPECT_EQ(stitched, *full);
 }
 
+// The shader gives eight consecutive invocations a 4x2 pixel block and the
+// leftover columns and row to the rest, row by row: tiles whose sides are not
+// multiples of 4 and 2 (or smaller than a block) must still come out whole.
+TEST(RaytraceRenderTest, DeviceMatchesReferenceOnTilesOfAnyShape) {
+  auto device = runtime::open_device("");
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  const auto& k = raytrace_kernel();
+  for (auto [w, h] : {std::pair{37, 23}, {3, 5}, {6, 1}, {1, 9}, {9, 3}}) {
+    const auto p = params({{"width", 80}, {"height", 60}, {"tile_x", 21}, {"tile_y", 17},
+                           {"tile_width", w}, {"tile_height", h}, {"samples", 2},
+                           {"max_depth", 2}, {"mesh_detail", 1}});
+    auto inputs = k.generate_inputs(p);
+    ASSERT_TRUE(inputs.ok());
+    auto reference = k.reference(p, *inputs, 1);
+    ASSERT_TRUE(reference.ok());
+    auto run = runtime::execute_unit(**device, k, p, *inputs, 32);
+    ASSERT_TRUE(run.ok()) << run.status().to_string();
+    EXPECT_EQ(run->digest, digest_of(*reference)) << w << "x" << h;
+  }
+}
+
 TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
   auto device = runtime::open_device("");
   ASSERT_TRUE(device.ok()) << device.status().to_string();
