@@ -79,7 +79,9 @@ class RaytraceKernel final : public Kernel {
            "mirror reflections, Q16.16 fixed point, RGBA8 out";
   }
   std::vector<Shader> shaders() const override {
-    return {{"raytrace", raytrace_spv, {.binding_count = 2, .push_constant_size = 32, .texel_bindings = 1}}};
+    return {{"raytrace",
+             raytrace_spv,
+             {.binding_count = 2, .push_constant_size = 32, .texel_bindings = 1}}};
   }
   std::vector<ParamSpec> param_specs() const override {
     return {

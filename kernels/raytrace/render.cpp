@@ -219,7 +219,8 @@ Vec3 sky(const Scene& s, Vec3 d) {
 Vec3 mul3(Vec3 a, Vec3 b) { return {fmul(a.x, b.x), fmul(a.y, b.y), fmul(a.z, b.z)}; }
 
 // Direct light at a hit: ambient, then per light a shadow ray, Lambert and Phong terms.
-Vec3 shade_local(const Scene& s, const BvhNode& sphere_box, const Material& m, Vec3 albedo, Vec3 origin, Vec3 n, Vec3 r) {
+Vec3 shade_local(const Scene& s, const BvhNode& sphere_box, const Material& m, Vec3 albedo,
+                 Vec3 origin, Vec3 n, Vec3 r) {
   Vec3 local = mul3(s.ambient, albedo);
   for (const Light& light : s.lights) {
     const Vec3 l = light.position - origin;
@@ -290,7 +291,8 @@ Vec3 trace_path(const Scene& s, const BvhNode& sphere_box, Vec3 o, Vec3 d, uint3
 int64_t div_signed(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a) / b); }
 
 // The pixel's colour: the mean of its samples, gamma 2 encoded to 8 bits.
-uint32_t render_pixel(const Scene& s, const BvhNode& sphere_box, const TileSpec& tile, uint32_t px, uint32_t py) {
+uint32_t render_pixel(const Scene& s, const BvhNode& sphere_box, const TileSpec& tile, uint32_t px,
+                      uint32_t py) {
   const Camera& cam = s.camera;
   uint32_t sum[3] = {0, 0, 0};
   for (uint32_t sample = 0; sample < tile.samples; ++sample) {
@@ -304,8 +306,9 @@ uint32_t render_pixel(const Scene& s, const BvhNode& sphere_box, const TileSpec&
         static_cast<int32_t>(div_signed((hgt << 16) - 2 * ((int64_t{py} << 16) + jy), hgt));
     const Vec3 d = cam.forward + vscale(cam.right, sx) + vscale(cam.up, sy);
     const int32_t len = length_q(d);
-    const Vec3 c =
-        len == 0 ? s.sky_horizon : trace_path(s, sphere_box, cam.eye, scale_to_unit(d, len), tile.max_depth);
+    const Vec3 c = len == 0
+                       ? s.sky_horizon
+                       : trace_path(s, sphere_box, cam.eye, scale_to_unit(d, len), tile.max_depth);
     sum[0] += static_cast<uint32_t>(std::clamp(c.x, 0, kOne));
     sum[1] += static_cast<uint32_t>(std::clamp(c.y, 0, kOne));
     sum[2] += static_cast<uint32_t>(std::clamp(c.z, 0, kOne));

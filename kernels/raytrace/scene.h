@@ -17,7 +17,7 @@
 namespace p2c2r::kernels::raytrace {
 
 constexpr uint32_t kSceneMagic = 0x54523250;  // "P2RT" little-endian
-constexpr uint32_t kSceneVersion = 2;  // 1: BVH nodes of 8 words with Q16.16 boxes
+constexpr uint32_t kSceneVersion = 2;         // 1: BVH nodes of 8 words with Q16.16 boxes
 
 // Word counts of the header and of each record (all words are 32-bit LE).
 // Every record is a whole number of 16-byte quads, so the shader reads it

@@ -25,8 +25,8 @@ rt::Scene with_triangles(std::vector<rt::Triangle> tris) {
 }
 
 bool box_holds(const rt::BvhNode& n, rt::Vec3 v) {
-  return v.x >= n.min.x && v.x <= n.max.x && v.y >= n.min.y && v.y <= n.max.y &&
-         v.z >= n.min.z && v.z <= n.max.z;
+  return v.x >= n.min.x && v.x <= n.max.x && v.y >= n.min.y && v.y <= n.max.y && v.z >= n.min.z &&
+         v.z <= n.max.z;
 }
 
 void expect_sound(const rt::Scene& built) {
