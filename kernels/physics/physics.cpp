@@ -55,7 +55,7 @@ class PhysicsKernel final : public Kernel {
             {"physics_scan", physics_scan_spv, with(2)},
             {"physics_scatter", physics_scatter_spv, with(6)},
             {"physics_contacts", physics_contacts_spv, with(4)},
-            {"physics_solve", physics_solve_spv, with(6)},
+            {"physics_solve", physics_solve_spv, with(7)},
             {"physics_pack", physics_pack_spv, with(3)}};
   }
   std::vector<ParamSpec> param_specs() const override {
@@ -130,7 +130,8 @@ class PhysicsKernel final : public Kernel {
       plan.dispatches.push_back(
           {kContacts, {kStarts, kSortedPos, kSortedVel, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, next_count}, push, per_body});
+          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, next_count, kStarts}, push,
+           per_body});
     }
     plan.dispatches.push_back({kPack, {kPos, kVel, kState}, push, per_body});
     plan.outputs = {kHeader, kState};
