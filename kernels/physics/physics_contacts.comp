@@ -25,7 +25,7 @@ layout(std430, set = 0, binding = 2) buffer SortedVel { int w[]; } sorted_vel;
 layout(std430, set = 0, binding = 3) writeonly buffer ContactList { uint u[]; } list;
 
 // Candidates per body visited without a loop (see search()).
-const uint kUnrolled = 3u;
+const uint kUnrolled = 4u;
 
 // Whether body `id` is among the cell_cap lowest ids of the cell in slots
 // [b, e) (the reference takes those). Only runs near crowded cells.
@@ -35,9 +35,11 @@ bool within_cap(int id, uint b, uint e) {
   return rank < pc.cell_cap;
 }
 
-// Whether the body at pu (an id and position) counts as a neighbour: its
-// cell holds at most cell_cap bodies, or it is among their lowest ids.
-bool counts(ivec4 pu) {
+// Whether the body in slot u counts as a neighbour: its cell holds at most
+// cell_cap bodies, or it is among their lowest ids. (Its id is loaded here,
+// not with the candidate's position: a word fewer per candidate load.)
+bool counts(uint u) {
+  ivec4 pu = sorted_pos.p[u];
   uvec2 r = starts.s[cell_index(pu.xyz)].xy;
   return r.y - r.x <= pc.cell_cap || within_cap(pu.w, r.x, r.y);
 }
@@ -88,17 +90,16 @@ uint candidate(uint n, uint s0, uint s1, uvec3 b0, uvec3 b1, uvec3 b2, uvec3 t0,
 // Candidate u (state pu; `ok` false: no candidate) of the body in slot t at
 // p: if they touch, each is listed on the other's side where it counts
 // (t_in: whether t does; exact false: every body counts).
-void visit(uint t, uint u, ivec3 p, ivec4 pu, bool ok, bool exact, bool t_in) {
-  ivec3 d = p - pu.xyz;
+void visit(uint t, uint u, ivec3 p, ivec3 pu, bool ok, bool exact, bool t_in) {
+  ivec3 d = p - pu;
   int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
   if (!ok || d2 >= touching_distance2()) return;
-  if (!exact || counts(pu)) add_contact(t, u);
+  if (!exact || counts(u)) add_contact(t, u);
   if (t_in) add_contact(u, t);
 }
 
-// Visits the candidates of the body in slot t (at pt) in the slots after t.
-void search(uint t, bool live, ivec4 pt) {
-  ivec3 p = pt.xyz;
+// Visits the candidates of the body in slot t (at p) in the slots after t.
+void search(uint t, bool live, ivec3 p) {
   // A sphere touching this one has its centre within 2r on every axis: 2 cells
   // per axis when r <= 1/4, at most 3.
   int reach = 2 * pc.radius;
@@ -130,7 +131,7 @@ void search(uint t, bool live, ivec4 pt) {
   // branches around it are skipped when no lane needs it.
   bool exact = subgroupAny(crowded);
   bool t_in = true;
-  if (exact) t_in = counts(pt);
+  if (exact) t_in = counts(t);
   // The first kUnrolled candidates outside any loop or branch: llvmpipe
   // gathers such a load in one go, while a load in a loop runs lane by lane
   // for every iteration the busiest lane needs. Lanes without that many
@@ -138,12 +139,12 @@ void search(uint t, bool live, ivec4 pt) {
   for (uint n = 0u; n < kUnrolled; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     bool ok = n < total && u < pc.bodies;
-    visit(t, u, p, sorted_pos.p[ok ? u : t], ok, exact, t_in);
+    visit(t, u, p, sorted_pos.p[ok ? u : t].xyz, ok, exact, t_in);
   }
   for (uint n = kUnrolled; n < total; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     if (u >= pc.bodies) continue;
-    visit(t, u, p, sorted_pos.p[u], true, exact, t_in);
+    visit(t, u, p, sorted_pos.p[u].xyz, true, exact, t_in);
   }
 }
 
@@ -153,5 +154,5 @@ void main() {
   // control flow.
   bool live = gl_GlobalInvocationID.x < pc.bodies;
   uint t = min(gl_GlobalInvocationID.x, pc.bodies - 1u);
-  search(t, live, sorted_pos.p[t]);
+  search(t, live, sorted_pos.p[t].xyz);
 }
