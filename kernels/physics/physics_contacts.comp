@@ -87,15 +87,16 @@ uint candidate(uint n, uint s0, uint s1, uvec3 b0, uvec3 b1, uvec3 b2, uvec3 t0,
   return in_a ? b.x + j : (in_b ? b.y + (j - tt.x) : b.z + (j - tt.x - tt.y));
 }
 
-// Candidate u (state pu; `ok` false: no candidate) of the body in slot t at
+// Candidate u (at pu; `ok` false: no candidate) of the body in slot t at
 // p: if they touch, each is listed on the other's side where it counts
-// (t_in: whether t does; exact false: every body counts).
-void visit(uint t, uint u, ivec3 p, ivec3 pu, bool ok, bool exact, bool t_in) {
+// (exact false: every body counts; true: only the lowest cell_cap ids of a
+// cell).
+void visit(uint t, uint u, ivec3 p, ivec3 pu, bool ok, bool exact) {
   ivec3 d = p - pu;
   int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
   if (!ok || d2 >= touching_distance2()) return;
   if (!exact || counts(u)) add_contact(t, u);
-  if (t_in) add_contact(u, t);
+  if (!exact || counts(t)) add_contact(u, t);
 }
 
 // Visits the candidates of the body in slot t (at p) in the slots after t.
@@ -125,26 +126,33 @@ void search(uint t, bool live, ivec3 p) {
   // with different occupancies share iterations (the cost is the most
   // candidates of any lane).
   uint total = s0 + s1 + s2;
-  // Near a crowded cell only the lowest cell_cap ids of a cell count, on
-  // either side of a pair (t's own cell is among the rows, so `crowded`
-  // covers it). The check is rare; uniform across the SIMD group, the
-  // branches around it are skipped when no lane needs it.
-  bool exact = subgroupAny(crowded);
-  bool t_in = true;
-  if (exact) t_in = counts(t);
   // The first kUnrolled candidates outside any loop or branch: llvmpipe
   // gathers such a load in one go, while a load in a loop runs lane by lane
   // for every iteration the busiest lane needs. Lanes without that many
-  // candidates read body t and discard it.
+  // candidates read body t and discard it. Near a crowded cell only the
+  // lowest cell_cap ids of a cell count, on either side of a pair (t's own
+  // cell is among the rows, so `crowded` covers it): such a body (rare)
+  // takes part only in the second search below, so that the checks stay out
+  // of the loops every body runs.
+  uint n_fast = crowded ? 0u : total;
   for (uint n = 0u; n < kUnrolled; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
-    bool ok = n < total && u < pc.bodies;
-    visit(t, u, p, sorted_pos.p[ok ? u : t].xyz, ok, exact, t_in);
+    bool ok = n < n_fast && u < pc.bodies;
+    visit(t, u, p, sorted_pos.p[ok ? u : t].xyz, ok, false);
   }
-  for (uint n = kUnrolled; n < total; ++n) {
+  for (uint n = kUnrolled; n < n_fast; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     if (u >= pc.bodies) continue;
-    visit(t, u, p, sorted_pos.p[u].xyz, true, exact, t_in);
+    visit(t, u, p, sorted_pos.p[u].xyz, true, false);
+  }
+  // Uniform across the SIMD group: skipped unless a lane needs it.
+  if (subgroupAny(crowded)) {
+    uint n_exact = crowded ? total : 0u;
+    for (uint n = 0u; n < n_exact; ++n) {
+      uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
+      if (u >= pc.bodies) continue;
+      visit(t, u, p, sorted_pos.p[u].xyz, true, true);
+    }
   }
 }
 
