@@ -100,8 +100,10 @@ class PhysicsKernel final : public Kernel {
     const Config c = physics::config_from(p);
     const uint64_t n = c.bodies, cells = c.cells();
     const ByteView world = inputs[0];
-    // Whole quads of cells plus one zero quad, read four cells at a time.
-    const uint64_t count_bytes = ((cells + 3) / 4 + 1) * 16;
+    // Whole eights of cells plus one zero eight, read eight cells at a time;
+    // the starts of whole eights of cells, written two at a time.
+    const uint64_t eights = (cells + 7) / 8;
+    const uint64_t count_bytes = (eights + 1) * 32;
     Plan plan;
     plan.buffers = {
         {physics::kHeaderBytes, Bytes(world.begin(), world.begin() + physics::kHeaderBytes)},
@@ -110,7 +112,7 @@ class PhysicsKernel final : public Kernel {
         {n * 16, {}},                         // vel: vx, vy, vz, 0
         {count_bytes, {}},                    // bodies per cell, counted at even steps
         {count_bytes, {}},                    // ... and at odd steps
-        {cells * 16, {}},                     // starts: s[c], s[c+1], s[c+2], s[c+3]
+        {eights * 8 * 16, {}},                // starts: s[c], s[c+1], s[c+2], s[c+3]
         {n * 16, {}},                         // sorted pos: x, y, z, id
         {n * 16, {}},                         // sorted vel: vx, vy, vz, k
         {n * physics::kMaxContacts * 4, {}},  // contact list per slot
