@@ -2,8 +2,8 @@
 // Narrow phase, first pass: finds every pair of touching spheres once, from
 // the body with the lower slot, and lists it on both sides: k (the number of
 // spheres touching a body: the cells within 2r of it, at most cell_cap
-// bodies per cell, the lowest ids) is counted with atomics in the w of the
-// slot's velocity quad (physics_scatter.comp zeroed it), and the first
+// bodies per cell, the lowest ids) is counted with atomics in the last word
+// of the slot's record (physics_scatter.comp zeroed it), and the first
 // kMaxContacts counted go into the slot's list. Looking only at the slots
 // after its own halves each body's candidates. physics_solve.comp works from
 // the list (so its costly part runs per contact, not per candidate) and
@@ -19,10 +19,10 @@
 layout(local_size_x_id = 0) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Starts { uvec4 s[]; } starts;
-layout(std430, set = 0, binding = 1) readonly buffer SortedPos { ivec4 p[]; } sorted_pos;
-// The velocity quads as words: the w of slot t's quad (word 4t + 3) is its k.
-layout(std430, set = 0, binding = 2) buffer SortedVel { int w[]; } sorted_vel;
-layout(std430, set = 0, binding = 3) writeonly buffer ContactList { uint u[]; } list;
+// Slot t's record (see record()) as quads: q[2t] = (x, y, z, id), q[2t + 1]
+// = (vx, vy, vz, k), k counted here.
+layout(std430, set = 0, binding = 1) buffer Sorted { ivec4 q[]; } sorted;
+layout(std430, set = 0, binding = 2) writeonly buffer ContactList { uint u[]; } list;
 
 // Candidates per body visited without a loop (see search()).
 const uint kUnrolled = 4u;
@@ -31,7 +31,7 @@ const uint kUnrolled = 4u;
 // [b, e) (the reference takes those). Only runs near crowded cells.
 bool within_cap(int id, uint b, uint e) {
   uint rank = 0u;
-  for (uint w = b; w < e && w < pc.bodies; ++w) rank += sorted_pos.p[w].w < id ? 1u : 0u;
+  for (uint w = b; w < e && w < pc.bodies; ++w) rank += sorted.q[2u * w].w < id ? 1u : 0u;
   return rank < pc.cell_cap;
 }
 
@@ -39,7 +39,7 @@ bool within_cap(int id, uint b, uint e) {
 // cell_cap bodies, or it is among their lowest ids. (Its id is loaded here,
 // not with the candidate's position: a word fewer per candidate load.)
 bool counts(uint u) {
-  ivec4 pu = sorted_pos.p[u];
+  ivec4 pu = sorted.q[2u * u];
   uvec2 r = starts.s[cell_index(pu.xyz)].xy;
   return r.y - r.x <= pc.cell_cap || within_cap(pu.w, r.x, r.y);
 }
@@ -47,7 +47,7 @@ bool counts(uint u) {
 // Slot a touches slot b: one more contact for a, listed if among its first
 // kMaxContacts.
 void add_contact(uint a, uint b) {
-  uint m = uint(atomicAdd(sorted_vel.w[4u * a + 3u], 1));
+  uint m = uint(atomicAdd(sorted.q[2u * a + 1u].w, 1));
   if (m < kMaxContacts) list.u[kMaxContacts * a + m] = b;
 }
 
@@ -138,12 +138,12 @@ void search(uint t, bool live, ivec3 p) {
   for (uint n = 0u; n < kUnrolled; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     bool ok = n < n_fast && u < pc.bodies;
-    visit(t, u, p, sorted_pos.p[ok ? u : t].xyz, ok, false);
+    visit(t, u, p, sorted.q[2u * (ok ? u : t)].xyz, ok, false);
   }
   for (uint n = kUnrolled; n < n_fast; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     if (u >= pc.bodies) continue;
-    visit(t, u, p, sorted_pos.p[u].xyz, true, false);
+    visit(t, u, p, sorted.q[2u * u].xyz, true, false);
   }
   // Uniform across the SIMD group: skipped unless a lane needs it.
   if (subgroupAny(crowded)) {
@@ -151,7 +151,7 @@ void search(uint t, bool live, ivec3 p) {
     for (uint n = 0u; n < n_exact; ++n) {
       uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
       if (u >= pc.bodies) continue;
-      visit(t, u, p, sorted_pos.p[u].xyz, true, true);
+      visit(t, u, p, sorted.q[2u * u].xyz, true, true);
     }
   }
 }
@@ -162,5 +162,5 @@ void main() {
   // control flow.
   bool live = gl_GlobalInvocationID.x < pc.bodies;
   uint t = min(gl_GlobalInvocationID.x, pc.bodies - 1u);
-  search(t, live, sorted_pos.p[t].xyz);
+  search(t, live, sorted.q[2u * t].xyz);
 }

@@ -9,15 +9,13 @@
 layout(local_size_x_id = 0) in;
 
 // Slot order: (x, y, z, id) and (vx, vy, vz, contact count k).
-layout(std430, set = 0, binding = 0) readonly buffer SortedPos { ivec4 p[]; } sorted_pos;
-layout(std430, set = 0, binding = 1) readonly buffer SortedVel { ivec4 v[]; } sorted_vel;
-layout(std430, set = 0, binding = 2) readonly buffer ContactList { uint u[]; } list;
+layout(std430, set = 0, binding = 0) readonly buffer Sorted { u64vec4 r[]; } sorted;
+layout(std430, set = 0, binding = 1) readonly buffer ContactList { uint u[]; } list;
 // Id order: (x, y, z, cell) and (vx, vy, vz, 0).
-layout(std430, set = 0, binding = 3) writeonly buffer Pos { ivec4 p[]; } pos;
-layout(std430, set = 0, binding = 4) writeonly buffer Vel { ivec4 v[]; } vel;
-layout(std430, set = 0, binding = 5) buffer Count { uint n[]; } count;
+layout(std430, set = 0, binding = 2) writeonly buffer Body { u64vec4 r[]; } body;
+layout(std430, set = 0, binding = 3) buffer Count { uint n[]; } count;
 // Slot starts per cell (physics_scan.comp), for the search in first_contacts().
-layout(std430, set = 0, binding = 6) readonly buffer Starts { uvec4 s[]; } starts;
+layout(std430, set = 0, binding = 4) readonly buffer Starts { uvec4 s[]; } starts;
 
 int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 
@@ -25,7 +23,8 @@ int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 // the separation. Magnitudes: |d| < 2^16, |vr| < 2^24, so 32-bit square roots
 // and quotients suffice.
 void sphere_contact(ivec4 pi, ivec4 vi, uint u, inout ivec3 dv, inout ivec3 dp) {
-  ivec4 pu = sorted_pos.p[u], vu = sorted_vel.v[u];
+  u64vec4 ru = sorted.r[u];
+  ivec4 pu = first_quad(ru), vu = second_quad(ru);
   ivec3 d = pi.xyz - pu.xyz;
   uint d2 = uint(int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z);
   uint dist = isqrt32(d2);
@@ -76,7 +75,7 @@ void first_contacts(uint t, ivec4 pt, ivec4 vt, inout ivec3 dv, inout ivec3 dp) 
           uint next = pc.bodies;
           int next_id = 0x7fffffff;
           for (uint w = r.x; w < r.y && w < pc.bodies; ++w) {
-            int id = sorted_pos.p[w].w;
+            int id = int(uint(sorted.r[w].y >> 32));
             if (id > last && id < next_id) {
               next = w;
               next_id = id;
@@ -85,7 +84,7 @@ void first_contacts(uint t, ivec4 pt, ivec4 vt, inout ivec3 dv, inout ivec3 dp) 
           if (next >= pc.bodies) break;
           last = next_id;
           if (next == t) continue;
-          ivec3 d = pt.xyz - sorted_pos.p[next].xyz;
+          ivec3 d = pt.xyz - first_quad(sorted.r[next]).xyz;
           int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
           if (d2 < touching_distance2()) {
             sphere_contact(pt, vt, next, dv, dp);
@@ -126,7 +125,8 @@ ivec3 plane_contacts(ivec3 p, ivec3 v) {
 void main() {
   uint t = gl_GlobalInvocationID.x;
   if (t >= pc.bodies) return;
-  ivec4 pt = sorted_pos.p[t], vt = sorted_vel.v[t];
+  u64vec4 rt = sorted.r[t];
+  ivec4 pt = first_quad(rt), vt = second_quad(rt);
   ivec3 dv = ivec3(0), dp = ivec3(0);
   bool many = uint(vt.w) > kMaxContacts;
   uint m_end = many ? 0u : uint(vt.w);
@@ -145,7 +145,6 @@ void main() {
   uint i = uint(pt.w);
   if (i >= pc.bodies) return;
   uint c = cell_index(np);
-  pos.p[i] = ivec4(np, int(c));
-  vel.v[i] = ivec4(v, 0);
+  body.r[i] = record(ivec4(np, int(c)), ivec4(v, 0));
   atomicAdd(count.n[c], 1u);
 }
