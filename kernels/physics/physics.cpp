@@ -18,19 +18,18 @@ using physics::Config;
 
 constexpr uint32_t kPushBytes = 40;
 enum ShaderIndex : uint32_t { kBin, kScan, kScatter, kContacts, kSolve, kPack };
-// Bodies live on the device as 16-byte quads, so that each pass reads a body
-// with one vector load (lavapipe pays per load, not per component): kPos and
-// kVel in id order, kSortedPos / kSortedVel in slot (cell, then id) order.
+// Bodies live on the device as 32-byte records (position and velocity quads
+// side by side), so that each pass reads or writes a body with one access
+// (lavapipe pays per access, not per component): kBody in id order, kSorted
+// in slot (cell, then id) order.
 enum BufferIndex : uint32_t {
   kHeader,
   kState,
-  kPos,
-  kVel,
+  kBody,
   kCountEven,
   kCountOdd,
   kStarts,
-  kSortedPos,
-  kSortedVel,
+  kSorted,
   kContactList
 };
 
@@ -51,12 +50,12 @@ class PhysicsKernel final : public Kernel {
   }
   std::vector<Shader> shaders() const override {
     auto with = [](uint32_t bindings) { return ShaderInterface{bindings, kPushBytes}; };
-    return {{"physics_bin", physics_bin_spv, with(4)},
+    return {{"physics_bin", physics_bin_spv, with(3)},
             {"physics_scan", physics_scan_spv, with(2)},
-            {"physics_scatter", physics_scatter_spv, with(6)},
-            {"physics_contacts", physics_contacts_spv, with(4)},
-            {"physics_solve", physics_solve_spv, with(6)},
-            {"physics_pack", physics_pack_spv, with(3)}};
+            {"physics_scatter", physics_scatter_spv, with(4)},
+            {"physics_contacts", physics_contacts_spv, with(3)},
+            {"physics_solve", physics_solve_spv, with(5)},
+            {"physics_pack", physics_pack_spv, with(2)}};
   }
   std::vector<ParamSpec> param_specs() const override {
     constexpr int64_t one = physics::kOne;
@@ -100,24 +99,24 @@ class PhysicsKernel final : public Kernel {
     const Config c = physics::config_from(p);
     const uint64_t n = c.bodies, cells = c.cells();
     const ByteView world = inputs[0];
-    // Whole quads of cells plus one zero quad, read four cells at a time.
-    const uint64_t count_bytes = ((cells + 3) / 4 + 1) * 16;
+    // Whole eights of cells plus one zero eight, read eight cells at a time;
+    // the starts of whole eights of cells, written two at a time.
+    const uint64_t eights = (cells + 7) / 8;
+    const uint64_t count_bytes = (eights + 1) * 32;
     Plan plan;
     plan.buffers = {
         {physics::kHeaderBytes, Bytes(world.begin(), world.begin() + physics::kHeaderBytes)},
         {n * physics::kBodyBytes, Bytes(world.begin() + physics::kHeaderBytes, world.end())},
-        {n * 16, {}},                         // pos: x, y, z, cell
-        {n * 16, {}},                         // vel: vx, vy, vz, 0
+        {n * 32, {}},                         // by id: x, y, z, cell, vx, vy, vz, 0
         {count_bytes, {}},                    // bodies per cell, counted at even steps
         {count_bytes, {}},                    // ... and at odd steps
-        {cells * 16, {}},                     // starts: s[c], s[c+1], s[c+2], s[c+3]
-        {n * 16, {}},                         // sorted pos: x, y, z, id
-        {n * 16, {}},                         // sorted vel: vx, vy, vz, k
+        {eights * 8 * 16, {}},                // starts: s[c], s[c+1], s[c+2], s[c+3]
+        {n * 32, {}},                         // by slot: x, y, z, id, vx, vy, vz, k
         {n * physics::kMaxContacts * 4, {}},  // contact list per slot
     };
     const Bytes push = push_of(c);
     const std::array<uint32_t, 3> per_body{groups_for(n, local_size), 1, 1};
-    plan.dispatches.push_back({kBin, {kState, kPos, kVel, kCountEven}, push, per_body});
+    plan.dispatches.push_back({kBin, {kState, kBody, kCountEven}, push, per_body});
     for (uint32_t step = 0; step < c.steps; ++step) {
       // Step s reads the counts binned by step s-1 (or kBin), counting them
       // back down to zero, and bins the new state into the other buffer,
@@ -126,13 +125,12 @@ class PhysicsKernel final : public Kernel {
       const uint32_t next_count = step % 2 == 0 ? kCountOdd : kCountEven;
       plan.dispatches.push_back({kScan, {count, kStarts}, push, {1, 1, 1}});
       plan.dispatches.push_back(
-          {kScatter, {kPos, kVel, kStarts, count, kSortedPos, kSortedVel}, push, per_body});
+          {kScatter, {kBody, kStarts, count, kSorted}, push, per_body});
+      plan.dispatches.push_back({kContacts, {kStarts, kSorted, kContactList}, push, per_body});
       plan.dispatches.push_back(
-          {kContacts, {kStarts, kSortedPos, kSortedVel, kContactList}, push, per_body});
-      plan.dispatches.push_back(
-          {kSolve, {kSortedPos, kSortedVel, kContactList, kPos, kVel, next_count}, push, per_body});
+          {kSolve, {kSorted, kContactList, kBody, next_count, kStarts}, push, per_body});
     }
-    plan.dispatches.push_back({kPack, {kPos, kVel, kState}, push, per_body});
+    plan.dispatches.push_back({kPack, {kBody, kState}, push, per_body});
     plan.outputs = {kHeader, kState};
     return plan;
   }

@@ -38,6 +38,23 @@ uint isqrt32(uint x) {
   return res;
 }
 
+// A body's record on the device: two quads in one 32-byte element, so that
+// one access (a single lane-by-lane operation on llvmpipe) reads or writes
+// both. The first quad is (x, y, z, cell or id), the second (vx, vy, vz, 0
+// or k); little-endian, so the same memory read as ivec4 q[] is q[2i], q[2i+1].
+u64vec4 record(ivec4 a, ivec4 b) {
+  return u64vec4(uint64_t(uint(a.x)) | (uint64_t(uint(a.y)) << 32),
+                 uint64_t(uint(a.z)) | (uint64_t(uint(a.w)) << 32),
+                 uint64_t(uint(b.x)) | (uint64_t(uint(b.y)) << 32),
+                 uint64_t(uint(b.z)) | (uint64_t(uint(b.w)) << 32));
+}
+ivec4 first_quad(u64vec4 r) {
+  return ivec4(int(uint(r.x)), int(uint(r.x >> 32)), int(uint(r.y)), int(uint(r.y >> 32)));
+}
+ivec4 second_quad(u64vec4 r) {
+  return ivec4(int(uint(r.z)), int(uint(r.z >> 32)), int(uint(r.w)), int(uint(r.w >> 32)));
+}
+
 int cell_coord(int p) { return clamp(p >> 16, 0, int(pc.grid) - 1); }
 
 uint cell_index(ivec3 p) {

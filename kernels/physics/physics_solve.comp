@@ -4,17 +4,18 @@
 // only its own new state, so no invocation order can show in the result.
 // Mirrors solve() in simulate.cpp. Also bins the new state for the next step.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_vote : require
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
 // Slot order: (x, y, z, id) and (vx, vy, vz, contact count k).
-layout(std430, set = 0, binding = 0) readonly buffer SortedPos { ivec4 p[]; } sorted_pos;
-layout(std430, set = 0, binding = 1) readonly buffer SortedVel { ivec4 v[]; } sorted_vel;
-layout(std430, set = 0, binding = 2) readonly buffer ContactList { uint u[]; } list;
+layout(std430, set = 0, binding = 0) readonly buffer Sorted { u64vec4 r[]; } sorted;
+layout(std430, set = 0, binding = 1) readonly buffer ContactList { uint u[]; } list;
 // Id order: (x, y, z, cell) and (vx, vy, vz, 0).
-layout(std430, set = 0, binding = 3) writeonly buffer Pos { ivec4 p[]; } pos;
-layout(std430, set = 0, binding = 4) writeonly buffer Vel { ivec4 v[]; } vel;
-layout(std430, set = 0, binding = 5) buffer Count { uint n[]; } count;
+layout(std430, set = 0, binding = 2) writeonly buffer Body { u64vec4 r[]; } body;
+layout(std430, set = 0, binding = 3) buffer Count { uint n[]; } count;
+// Slot starts per cell (physics_scan.comp), for the search in first_contacts().
+layout(std430, set = 0, binding = 4) readonly buffer Starts { uvec4 s[]; } starts;
 
 int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 
@@ -22,7 +23,8 @@ int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 // the separation. Magnitudes: |d| < 2^16, |vr| < 2^24, so 32-bit square roots
 // and quotients suffice.
 void sphere_contact(ivec4 pi, ivec4 vi, uint u, inout ivec3 dv, inout ivec3 dp) {
-  ivec4 pu = sorted_pos.p[u], vu = sorted_vel.v[u];
+  u64vec4 ru = sorted.r[u];
+  ivec4 pu = first_quad(ru), vu = second_quad(ru);
   ivec3 d = pi.xyz - pu.xyz;
   uint d2 = uint(int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z);
   uint dist = isqrt32(d2);
@@ -54,6 +56,46 @@ void sphere_contact(ivec4 pi, ivec4 vi, uint u, inout ivec3 dv, inout ivec3 dp) 
   dv += ivec3(mulq(imp.x, s, 16), mulq(imp.y, s, 16), mulq(imp.z, s, 16));
 }
 
+// A body touching more than kMaxContacts spheres solves the first
+// kMaxContacts in the reference's order: cells in z, y, x order, in each the
+// lowest cell_cap ids in ascending order (the list physics_contacts.comp made
+// holds whichever its atomics counted first). Rare: it picks each next id by
+// a sweep over the cell.
+void first_contacts(uint t, ivec4 pt, ivec4 vt, inout ivec3 dv, inout ivec3 dp) {
+  int reach = 2 * pc.radius;
+  ivec3 lo = ivec3(cell_coord(pt.x - reach), cell_coord(pt.y - reach), cell_coord(pt.z - reach));
+  ivec3 hi = ivec3(cell_coord(pt.x + reach), cell_coord(pt.y + reach), cell_coord(pt.z + reach));
+  uint listed = 0u;
+  for (int z = lo.z; z <= hi.z; ++z) {
+    for (int y = lo.y; y <= hi.y; ++y) {
+      for (int x = lo.x; x <= hi.x; ++x) {
+        uvec2 r = starts.s[(uint(z) * pc.grid + uint(y)) * pc.grid + uint(x)].xy;
+        int last = -1;
+        for (uint rank = 0u; rank < pc.cell_cap && listed < kMaxContacts; ++rank) {
+          uint next = pc.bodies;
+          int next_id = 0x7fffffff;
+          for (uint w = r.x; w < r.y && w < pc.bodies; ++w) {
+            int id = int(uint(sorted.r[w].y >> 32));
+            if (id > last && id < next_id) {
+              next = w;
+              next_id = id;
+            }
+          }
+          if (next >= pc.bodies) break;
+          last = next_id;
+          if (next == t) continue;
+          ivec3 d = pt.xyz - first_quad(sorted.r[next]).xyz;
+          int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
+          if (d2 < touching_distance2()) {
+            sphere_contact(pt, vt, next, dv, dp);
+            ++listed;
+          }
+        }
+      }
+    }
+  }
+}
+
 // The six walls: a sphere moving into a wall it would reach within this step
 // bounces now (restitution, Coulomb friction on the other two axes).
 ivec3 plane_contacts(ivec3 p, ivec3 v) {
@@ -83,13 +125,17 @@ ivec3 plane_contacts(ivec3 p, ivec3 v) {
 void main() {
   uint t = gl_GlobalInvocationID.x;
   if (t >= pc.bodies) return;
-  ivec4 pt = sorted_pos.p[t], vt = sorted_vel.v[t];
+  u64vec4 rt = sorted.r[t];
+  ivec4 pt = first_quad(rt), vt = second_quad(rt);
   ivec3 dv = ivec3(0), dp = ivec3(0);
-  uint m_end = min(uint(vt.w), kMaxContacts);
+  bool many = uint(vt.w) > kMaxContacts;
+  uint m_end = many ? 0u : uint(vt.w);
   for (uint m = 0u; m < m_end; ++m) {
     uint u = list.u[kMaxContacts * t + m];
     if (u < pc.bodies) sphere_contact(pt, vt, u, dv, dp);
   }
+  // Uniform across the SIMD group, so llvmpipe skips it unless a lane needs it.
+  if (subgroupAny(many) && many) first_contacts(t, pt, vt, dv, dp);
   ivec3 vmax = ivec3(pc.max_speed);
   ivec3 v = plane_contacts(pt.xyz, clamp(vt.xyz + dv, -vmax, vmax));
   v.z -= pc.gravity_dt;
@@ -99,7 +145,6 @@ void main() {
   uint i = uint(pt.w);
   if (i >= pc.bodies) return;
   uint c = cell_index(np);
-  pos.p[i] = ivec4(np, int(c));
-  vel.v[i] = ivec4(v, 0);
+  body.r[i] = record(ivec4(np, int(c)), ivec4(v, 0));
   atomicAdd(count.n[c], 1u);
 }

@@ -309,6 +309,23 @@ TEST(PhysicsTest, DeviceRunsADenseWorldLikeTheReference) {
   EXPECT_EQ(run->output, *physics_kernel().reference(p, inputs, 2));
 }
 
+TEST(PhysicsTest, DeviceMatchesReferenceOnGridsOfEveryParity) {
+  // The prefix sum reads the per-cell counts eight cells at a time and writes
+  // the starts two cells at a time: odd grids (cells not a whole number of
+  // eights, 2^3 = 8 a single eight, 3^3 fewer cells than invocations) check
+  // the last, partial eight.
+  auto device = runtime::open_device("", {}, {});
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  for (int64_t grid : {2, 3, 5, 7, 9}) {
+    const int64_t bodies = grid * grid * grid / 2 + 1;
+    const auto p = params({{"bodies", bodies}, {"grid", grid}, {"steps", 40}});
+    const auto inputs = physics_kernel().generate_inputs(p).value();
+    auto run = runtime::execute_unit(**device, physics_kernel(), p, inputs, 32);
+    ASSERT_TRUE(run.ok()) << run.status().to_string();
+    EXPECT_EQ(run->output, *physics_kernel().reference(p, inputs, 2)) << "grid " << grid;
+  }
+}
+
 TEST(PhysicsTest, DeviceMatchesReferenceWhenSettledCellsOverflowTheCap) {
   // 64 small spheres fall into a 4x4x4 box: the floor cells end up holding
   // more than cell_cap = 4, so the per-cell cap decides which contacts count.
@@ -330,14 +347,9 @@ TEST(PhysicsTest, DeviceMatchesReferenceWhenSettledCellsOverflowTheCap) {
   EXPECT_EQ(run->output, expected);
 }
 
-TEST(PhysicsTest, DeviceMatchesReferenceWhenBodiesHaveMoreContactsThanListed) {
-  // 64 large spheres packed around the point where 8 cells meet, ids
-  // interleaved across the cells: every body touches all others (k = 63),
-  // so which kMaxContacts = 16 of them are
-  // solved decides the result, and the device (whose slots inside a cell are
-  // in no particular order) must pick the reference's first 16 by cell and id.
-  auto device = runtime::open_device("", {}, {});
-  ASSERT_TRUE(device.ok()) << device.status().to_string();
+// 64 spheres packed around the point (2, 2, 2) where 8 cells meet, 8 in each
+// cell, ids interleaved across the cells, all moving at `v` on every axis.
+Bytes packed_around_a_corner(int32_t v) {
   std::vector<Body> bodies;
   for (int32_t j = 0; j < 8; ++j) {
     for (int32_t cell = 0; cell < 8; ++cell) {
@@ -345,17 +357,62 @@ TEST(PhysicsTest, DeviceMatchesReferenceWhenBodiesHaveMoreContactsThanListed) {
       for (int a = 0; a < 3; ++a) {
         const int32_t side = (cell >> a) & 1 ? 1 : -1;  // which of the two cells on axis a
         b.p[a] = (2 << 16) + side * (1000 + 2000 * ((j + a) % 8));
-        b.v[a] = 0;
+        b.v[a] = v;
       }
       bodies.push_back(b);
     }
   }
-  const Bytes world = kernels::physics::world_blob(bodies);
+  return kernels::physics::world_blob(bodies);
+}
+
+TEST(PhysicsTest, DeviceMatchesReferenceWhenBodiesHaveMoreContactsThanListed) {
+  // 64 large spheres around a corner: every body touches all others (k = 63),
+  // so which kMaxContacts = 16 of them are solved decides the result, and the
+  // device (whose slots inside a cell, and whose contact lists, are in no
+  // particular order) must pick the reference's first 16 by cell and id.
+  auto device = runtime::open_device("", {}, {});
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  const Bytes world = packed_around_a_corner(0);
   for (int64_t cap : {8, 32}) {
     const auto p = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3},
                            {"cell_cap", cap}});
     const Status valid = physics_kernel().check_inputs(p, {world});
     ASSERT_TRUE(valid.ok()) << valid.to_string();
+    const Bytes expected = *physics_kernel().reference(p, {world}, 2);
+    for (uint32_t local_size : {32u, 64u}) {
+      auto run = runtime::execute_unit(**device, physics_kernel(), p, {world}, local_size);
+      ASSERT_TRUE(run.ok()) << run.status().to_string();
+      EXPECT_EQ(run->output, expected) << "cell_cap " << cap << ", local size " << local_size;
+    }
+  }
+}
+
+TEST(PhysicsTest, DeviceMatchesReferenceWhenACrowdedCellHoldsBodiesWithManyContacts) {
+  // The corner pile all moving towards -x, -y, -z at the speed limit: after
+  // one step nearly all 64 are in one cell, far over cell_cap, and each still
+  // touches more than kMaxContacts others. So the cap decides which bodies
+  // count as neighbours (a body past the cap still sees the ones within it,
+  // not the other way round) and the first 16 in cell and id order are solved.
+  auto device = runtime::open_device("", {}, {});
+  ASSERT_TRUE(device.ok()) << device.status().to_string();
+  const Bytes world = packed_around_a_corner(-16 * 65536);
+  for (int64_t cap : {8, 16}) {
+    const auto p = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3},
+                           {"cell_cap", cap}});
+    const Status valid = physics_kernel().check_inputs(p, {world});
+    ASSERT_TRUE(valid.ok()) << valid.to_string();
+    // The premise: one step on, a cell holds more than cell_cap bodies.
+    const auto one_step = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 1},
+                                  {"cell_cap", cap}});
+    const Bytes after_one = *physics_kernel().reference(one_step, {world}, 1);
+    std::vector<uint32_t> per_cell(64, 0);
+    for (const Body& b : kernels::physics::bodies_of(after_one)) {
+      uint32_t cell = 0;
+      for (int a = 2; a >= 0; --a) cell = cell * 4 + uint32_t(std::clamp(b.p[a] >> 16, 0, 3));
+      ++per_cell[cell];
+    }
+    ASSERT_GT(*std::max_element(per_cell.begin(), per_cell.end()), cap);
+
     const Bytes expected = *physics_kernel().reference(p, {world}, 2);
     for (uint32_t local_size : {32u, 64u}) {
       auto run = runtime::execute_unit(**device, physics_kernel(), p, {world}, local_size);
