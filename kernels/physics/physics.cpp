@@ -53,8 +53,8 @@ class PhysicsKernel final : public Kernel {
     return {{"physics_bin", physics_bin_spv, with(3)},
             {"physics_scan", physics_scan_spv, with(2)},
             {"physics_scatter", physics_scatter_spv, with(4)},
-            {"physics_contacts", physics_contacts_spv, with(3)},
-            {"physics_solve", physics_solve_spv, with(5)},
+            {"physics_contacts", physics_contacts_spv, {4, kPushBytes, 0b1001}},
+            {"physics_solve", physics_solve_spv, {5, kPushBytes, 0b10011}},
             {"physics_pack", physics_pack_spv, with(2)}};
   }
   std::vector<ParamSpec> param_specs() const override {
@@ -126,7 +126,8 @@ class PhysicsKernel final : public Kernel {
       plan.dispatches.push_back({kScan, {count, kStarts}, push, {1, 1, 1}});
       plan.dispatches.push_back(
           {kScatter, {kBody, kStarts, count, kSorted}, push, per_body});
-      plan.dispatches.push_back({kContacts, {kStarts, kSorted, kContactList}, push, per_body});
+      plan.dispatches.push_back(
+          {kContacts, {kStarts, kSorted, kContactList, kSorted}, push, per_body});
       plan.dispatches.push_back(
           {kSolve, {kSorted, kContactList, kBody, next_count, kStarts}, push, per_body});
     }

@@ -18,11 +18,18 @@
 #include "physics_common.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(std430, set = 0, binding = 0) readonly buffer Starts { uvec4 s[]; } starts;
+#extension GL_EXT_samplerless_texture_functions : require
+// Read-only data as texel buffers: llvmpipe fetches a texel in one vector
+// gather, where a storage-buffer load inside a branch or loop is a per-lane
+// loop (docs/kernels.md).
+layout(set = 0, binding = 0) uniform utextureBuffer starts;
 // Slot t's record (see record()) as quads: q[2t] = (x, y, z, id), q[2t + 1]
 // = (vx, vy, vz, k), k counted here.
 layout(std430, set = 0, binding = 1) buffer Sorted { ivec4 q[]; } sorted;
 layout(std430, set = 0, binding = 2) writeonly buffer ContactList { uint u[]; } list;
+// The same slot records as `sorted`, for reading positions and ids (written
+// by physics_scatter.comp; only the k words change during this pass).
+layout(set = 0, binding = 3) uniform utextureBuffer records;
 
 // Candidates per body visited without a loop (see search()).
 const uint kUnrolled = 4u;
@@ -31,7 +38,7 @@ const uint kUnrolled = 4u;
 // [b, e) (the reference takes those). Only runs near crowded cells.
 bool within_cap(int id, uint b, uint e) {
   uint rank = 0u;
-  for (uint w = b; w < e && w < pc.bodies; ++w) rank += sorted.q[2u * w].w < id ? 1u : 0u;
+  for (uint w = b; w < e && w < pc.bodies; ++w) rank += ivec4(texelFetch(records, int(2u * w))).w < id ? 1u : 0u;
   return rank < pc.cell_cap;
 }
 
@@ -39,8 +46,8 @@ bool within_cap(int id, uint b, uint e) {
 // cell_cap bodies, or it is among their lowest ids. (Its id is loaded here,
 // not with the candidate's position: a word fewer per candidate load.)
 bool counts(uint u) {
-  ivec4 pu = sorted.q[2u * u];
-  uvec2 r = starts.s[cell_index(pu.xyz)].xy;
+  ivec4 pu = ivec4(texelFetch(records, int(2u * u)));
+  uvec2 r = texelFetch(starts, int(cell_index(pu.xyz))).xy;
   return r.y - r.x <= pc.cell_cap || within_cap(pu.w, r.x, r.y);
 }
 
@@ -65,9 +72,9 @@ uint most_in_a_cell(uvec4 q, uint nx) {
 void layer_rows(uint z, uint nx, uint ny, uvec2 lo_yx, uint after, out uvec3 first,
                 out uvec3 count, inout bool crowded) {
   uint row = (z * pc.grid + lo_yx.x) * pc.grid + lo_yx.y;
-  uvec4 qa = starts.s[row];
-  uvec4 qb = ny > 1u ? starts.s[row + pc.grid] : uvec4(0u);
-  uvec4 qc = ny > 2u ? starts.s[row + 2u * pc.grid] : uvec4(0u);
+  uvec4 qa = texelFetch(starts, int(row));
+  uvec4 qb = ny > 1u ? texelFetch(starts, int(row + pc.grid)) : uvec4(0u);
+  uvec4 qc = ny > 2u ? texelFetch(starts, int(row + 2u * pc.grid)) : uvec4(0u);
   first = uvec3(qa.x, qb.x, qc.x);
   uvec3 end = nx > 2u ? uvec3(qa.w, qb.w, qc.w) : (nx > 1u ? uvec3(qa.z, qb.z, qc.z) : uvec3(qa.y, qb.y, qc.y));
   crowded = crowded || most_in_a_cell(qa, nx) > pc.cell_cap ||
@@ -138,12 +145,12 @@ void search(uint t, bool live, ivec3 p) {
   for (uint n = 0u; n < kUnrolled; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     bool ok = n < n_fast && u < pc.bodies;
-    visit(t, u, p, sorted.q[2u * (ok ? u : t)].xyz, ok, false);
+    visit(t, u, p, ivec4(texelFetch(records, int(2u * (ok ? u : t)))).xyz, ok, false);
   }
   for (uint n = kUnrolled; n < n_fast; ++n) {
     uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
     if (u >= pc.bodies) continue;
-    visit(t, u, p, sorted.q[2u * u].xyz, true, false);
+    visit(t, u, p, ivec4(texelFetch(records, int(2u * u))).xyz, true, false);
   }
   // Uniform across the SIMD group: skipped unless a lane needs it.
   if (subgroupAny(crowded)) {
@@ -151,7 +158,7 @@ void search(uint t, bool live, ivec3 p) {
     for (uint n = 0u; n < n_exact; ++n) {
       uint u = candidate(n, s0, s1, b0, b1, b2, t0, t1, t2);
       if (u >= pc.bodies) continue;
-      visit(t, u, p, sorted.q[2u * u].xyz, true, true);
+      visit(t, u, p, ivec4(texelFetch(records, int(2u * u))).xyz, true, true);
     }
   }
 }
@@ -162,5 +169,5 @@ void main() {
   // control flow.
   bool live = gl_GlobalInvocationID.x < pc.bodies;
   uint t = min(gl_GlobalInvocationID.x, pc.bodies - 1u);
-  search(t, live, sorted.q[2u * t].xyz);
+  search(t, live, ivec4(texelFetch(records, int(2u * t))).xyz);
 }

@@ -9,13 +9,17 @@
 layout(local_size_x_id = 0) in;
 
 // Slot order: (x, y, z, id) and (vx, vy, vz, contact count k).
-layout(std430, set = 0, binding = 0) readonly buffer Sorted { u64vec4 r[]; } sorted;
-layout(std430, set = 0, binding = 1) readonly buffer ContactList { uint u[]; } list;
+// Read-only data as texel buffers (one vector gather per fetch on llvmpipe,
+// see docs/kernels.md); slot t's record is texels 2t and 2t + 1.
+#extension GL_EXT_samplerless_texture_functions : require
+layout(set = 0, binding = 0) uniform utextureBuffer records;
+// Slot t's contacts: texels 4t .. 4t + 3 (kMaxContacts words).
+layout(set = 0, binding = 1) uniform utextureBuffer list;
 // Id order: (x, y, z, cell) and (vx, vy, vz, 0).
 layout(std430, set = 0, binding = 2) writeonly buffer Body { u64vec4 r[]; } body;
 layout(std430, set = 0, binding = 3) buffer Count { uint n[]; } count;
 // Slot starts per cell (physics_scan.comp), for the search in first_contacts().
-layout(std430, set = 0, binding = 4) readonly buffer Starts { uvec4 s[]; } starts;
+layout(set = 0, binding = 4) uniform utextureBuffer starts;
 
 int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 
@@ -23,8 +27,8 @@ int mulq(int64_t a, int64_t b, int shift) { return int((a * b) >> shift); }
 // the separation. Magnitudes: |d| < 2^16, |vr| < 2^24, so 32-bit square roots
 // and quotients suffice.
 void sphere_contact(ivec4 pi, ivec4 vi, uint u, inout ivec3 dv, inout ivec3 dp) {
-  u64vec4 ru = sorted.r[u];
-  ivec4 pu = first_quad(ru), vu = second_quad(ru);
+  ivec4 pu = ivec4(texelFetch(records, int(2u * u)));
+  ivec4 vu = ivec4(texelFetch(records, int(2u * u + 1u)));
   ivec3 d = pi.xyz - pu.xyz;
   uint d2 = uint(int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z);
   uint dist = isqrt32(d2);
@@ -69,13 +73,13 @@ void first_contacts(uint t, ivec4 pt, ivec4 vt, inout ivec3 dv, inout ivec3 dp) 
   for (int z = lo.z; z <= hi.z; ++z) {
     for (int y = lo.y; y <= hi.y; ++y) {
       for (int x = lo.x; x <= hi.x; ++x) {
-        uvec2 r = starts.s[(uint(z) * pc.grid + uint(y)) * pc.grid + uint(x)].xy;
+        uvec2 r = texelFetch(starts, int((uint(z) * pc.grid + uint(y)) * pc.grid + uint(x))).xy;
         int last = -1;
         for (uint rank = 0u; rank < pc.cell_cap && listed < kMaxContacts; ++rank) {
           uint next = pc.bodies;
           int next_id = 0x7fffffff;
           for (uint w = r.x; w < r.y && w < pc.bodies; ++w) {
-            int id = int(uint(sorted.r[w].y >> 32));
+            int id = int(texelFetch(records, int(2u * w)).w);
             if (id > last && id < next_id) {
               next = w;
               next_id = id;
@@ -84,7 +88,7 @@ void first_contacts(uint t, ivec4 pt, ivec4 vt, inout ivec3 dv, inout ivec3 dp) 
           if (next >= pc.bodies) break;
           last = next_id;
           if (next == t) continue;
-          ivec3 d = pt.xyz - first_quad(sorted.r[next]).xyz;
+          ivec3 d = pt.xyz - ivec4(texelFetch(records, int(2u * next))).xyz;
           int64_t d2 = int64_t(d.x) * d.x + int64_t(d.y) * d.y + int64_t(d.z) * d.z;
           if (d2 < touching_distance2()) {
             sphere_contact(pt, vt, next, dv, dp);
@@ -125,13 +129,13 @@ ivec3 plane_contacts(ivec3 p, ivec3 v) {
 void main() {
   uint t = gl_GlobalInvocationID.x;
   if (t >= pc.bodies) return;
-  u64vec4 rt = sorted.r[t];
-  ivec4 pt = first_quad(rt), vt = second_quad(rt);
+  ivec4 pt = ivec4(texelFetch(records, int(2u * t)));
+  ivec4 vt = ivec4(texelFetch(records, int(2u * t + 1u)));
   ivec3 dv = ivec3(0), dp = ivec3(0);
   bool many = uint(vt.w) > kMaxContacts;
   uint m_end = many ? 0u : uint(vt.w);
   for (uint m = 0u; m < m_end; ++m) {
-    uint u = list.u[kMaxContacts * t + m];
+    uint u = texelFetch(list, int((kMaxContacts * t + m) >> 2))[m & 3u];
     if (u < pc.bodies) sphere_contact(pt, vt, u, dv, dp);
   }
   // Uniform across the SIMD group, so llvmpipe skips it unless a lane needs it.
