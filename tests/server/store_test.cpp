@@ -118,7 +118,7 @@ TEST(StoreTest, NewDatabaseHasCurrentSchemaVersionInWalMode) {
   TempDir dir;
   const auto path = dir.file("db");
   open_store(path);
-  EXPECT_EQ(user_version(path), 2);
+  EXPECT_EQ(user_version(path), 3);
   EXPECT_TRUE(std::filesystem::exists(path + "-wal") || std::filesystem::exists(path));
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
