@@ -29,6 +29,12 @@ class RingerTest : public CoordinatorTest {
   wire::HostInfo info(const Peer& p) {
     return *wire::parse<wire::HostInfo>(coord_->host_info(p.id).body);
   }
+  wire::HostReport host_report(const Peer& p) {
+    for (const auto& j : wire::Json::parse(coord_->hosts_report().body))
+      if (j["host"]["id"] == p.id) return *wire::from_json<wire::HostReport>(j);
+    ADD_FAILURE() << "host " << p.id << " not in the hosts report";
+    return {};
+  }
   wire::UnitReport unit(uint64_t id) {
     return *wire::parse<wire::UnitReport>(coord_->unit_report(id).body);
   }
@@ -130,6 +136,8 @@ TEST_F(RingerTest, ProbationHostGetsOnlyRingersAndIsReleasedAfterEnoughRightOnes
   }
   EXPECT_EQ(info(liar).standing, "untrusted");
   EXPECT_EQ(info(liar).quarantine_reason, "");
+  EXPECT_EQ(host_report(liar).ringers_passed, needed);
+  EXPECT_EQ(host_report(liar).ringers_failed, 0u);
   auto work = request(liar);  // real work again
   ASSERT_TRUE(work);
   EXPECT_EQ(work->manifest.workload_id, real);
@@ -151,6 +159,8 @@ TEST_F(RingerTest, WrongRingersFailProbationUntilOnlyAnOperatorReleasesTheHost) 
     EXPECT_EQ(info(liar).standing, failed < max ? "probation" : "quarantined") << failed;
   }
   EXPECT_EQ(info(liar).invalid_results, 3u + max);
+  EXPECT_EQ(host_report(liar).ringers_failed, max);
+  EXPECT_EQ(host_report(liar).ringers_passed, 0u);
   Reply refused = raw_request(liar);
   EXPECT_EQ(refused.status, 403);
   EXPECT_NE(refused.body.find("until an operator clears it"), std::string::npos) << refused.body;
@@ -254,6 +264,33 @@ TEST_F(RingerTest, RingerResultsNeverChangeCanonicalResultsCreditOrReplicas) {
   for (const auto& [id, u] : before) EXPECT_EQ(unit(id).canonical, u.canonical);
   EXPECT_EQ(info(liar).credit, 0);
   EXPECT_EQ(info(a).credit, credit_a);
+}
+
+// ringer_fraction of the dispatches to hosts in good standing are ringers
+// too (here all of them), while a source exists; then real work.
+TEST_F(RingerTest, HostsInGoodStandingGetARingerFractionAndEarnNothingForIt) {
+  reliability_.ringer_fraction = 1.0;
+  restart();
+  Peer a = register_peer("a"), b = register_peer("b");
+  // a and b ran every unit, so none is a ringer for them: they get real work.
+  const auto sources = validate(a, b, 3, 200);
+  Peer c = register_peer("c");
+  const uint64_t real = submit_seeded(1, 300);
+  std::set<uint64_t> seen_sources;
+  for (int i = 0; i < 3; ++i) {
+    auto w = request(c);
+    ASSERT_TRUE(w);
+    EXPECT_TRUE(seen_sources.insert(expect_ringer(*w, sources)).second);
+    EXPECT_EQ(report(c, w->replica_id, kA).status, 200);
+  }
+  EXPECT_EQ(info(c).valid_results, 3u);
+  EXPECT_EQ(info(c).standing, "untrusted");
+  EXPECT_EQ(info(c).credit, 0);
+  EXPECT_EQ(info(c).credit_pending, 0);
+  EXPECT_EQ(host_report(c).ringers_passed, 3u);
+  auto work = request(c);  // every source used up: real work
+  ASSERT_TRUE(work);
+  EXPECT_EQ(work->manifest.workload_id, real);
 }
 
 }  // namespace
