@@ -108,8 +108,7 @@ std::optional<std::string> Coordinator::assign_ringer(Host& h, int64_t now,
   m.inputs = src.inputs;
   if (m.inputs.empty())
     for (uint64_t dep : src.deps) m.inputs.push_back(units_.at(dep).row.canonical);
-  m.deadline_ms =
-      now + std::max(src.row.delay_bound_ms, src.row.deadline_ms - w.row.created_ms);
+  m.deadline_ms = now + std::max(src.row.delay_bound_ms, src.row.deadline_ms - w.row.created_ms);
 
   ReplicaRow r;
   r.id = next_replica_++;

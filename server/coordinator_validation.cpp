@@ -363,9 +363,8 @@ std::optional<std::string> Coordinator::quarantine_reason(uint64_t host_id) cons
       return text + "; on probation: " + std::to_string(rec.probation_valid) + " of " +
              std::to_string(config.probation_valid_results) + " checked results right in a row";
     if (config.probation_enabled)
-      return text + "; quarantined " + std::to_string(rec.quarantines) +
-             " times, more than the " + std::to_string(config.max_probations) +
-             " probations allowed";
+      return text + "; quarantined " + std::to_string(rec.quarantines) + " times, more than the " +
+             std::to_string(config.max_probations) + " probations allowed";
     return text;
   };
   std::optional<std::string> probation;

@@ -170,9 +170,10 @@ class SqliteStore final : public Store {
     P2C2R_ASSIGN_OR_RETURN(dep_, prepare("INSERT OR IGNORE INTO unit_deps VALUES (?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(
         replica_,
-        prepare("INSERT INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                "state=excluded.state, reported_ms=excluded.reported_ms, digest=excluded.digest, "
-                "error=excluded.error, validity=excluded.validity"));
+        prepare(
+            "INSERT INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "state=excluded.state, reported_ms=excluded.reported_ms, digest=excluded.digest, "
+            "error=excluded.error, validity=excluded.validity"));
     P2C2R_ASSIGN_OR_RETURN(blob_, prepare("INSERT OR IGNORE INTO blobs VALUES (?,?)"));
     P2C2R_ASSIGN_OR_RETURN(nonce_, prepare("INSERT INTO nonces VALUES (?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(credit_, prepare("INSERT INTO credit VALUES (?,?,?,?)"));

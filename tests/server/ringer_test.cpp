@@ -15,8 +15,8 @@ namespace {
 class RingerTest : public CoordinatorTest {
  protected:
   RingerTest() {
-    reliability_.quarantine_min_results = 3;  // three lies quarantine a host
-    reliability_.ringer_fraction = 0;         // only probation makes ringers here
+    reliability_.quarantine_min_results = 3;            // three lies quarantine a host
+    reliability_.ringer_fraction = 0;                   // only probation makes ringers here
     reliability_.trust_after_consecutive_valid = 1000;  // every unit replicated to a and b
     restart();
   }
@@ -69,8 +69,7 @@ class RingerTest : public CoordinatorTest {
 
   // `n` units validated by `a` and `b` (all agreeing on kA); returns the
   // validated units by seed.
-  std::map<uint64_t, uint64_t> validate(const Peer& a, const Peer& b, uint32_t n,
-                                        uint64_t seed) {
+  std::map<uint64_t, uint64_t> validate(const Peer& a, const Peer& b, uint32_t n, uint64_t seed) {
     const uint64_t wl = submit_seeded(n, seed);
     std::map<uint64_t, uint64_t> by_seed;
     for (uint32_t i = 0; i < n; ++i) {
@@ -123,9 +122,9 @@ TEST_F(RingerTest, ProbationHostGetsOnlyRingersAndIsReleasedAfterEnoughRightOnes
     EXPECT_TRUE(seen_sources.insert(expect_ringer(*next, sources)).second)
         << "the same unit twice as a ringer";
     EXPECT_EQ(info(liar).standing, "probation") << "released after " << i;
-    EXPECT_NE(info(liar).quarantine_reason.find(std::to_string(i) + " of " +
-                                                std::to_string(needed)),
-              std::string::npos)
+    EXPECT_NE(
+        info(liar).quarantine_reason.find(std::to_string(i) + " of " + std::to_string(needed)),
+        std::string::npos)
         << info(liar).quarantine_reason;
     // Every other ringer comes in the report's reply, as real work would.
     Reply r = report(liar, next->replica_id, kA, /*want_work=*/i % 2 == 0);
