@@ -55,24 +55,6 @@ Reply json_reply(int status, std::string body) {
   return {status, "application/json", std::move(body)};
 }
 
-Reply quarantined_reply(uint64_t host_id, const std::string& why) {
-  const std::string id = std::to_string(host_id);
-  return error_reply(permission_denied("host " + id + " is quarantined: " + why +
-                                       "; it gets no work until an operator clears it (POST "
-                                       "/v1/hosts/" +
-                                       id + "/clear)"));
-}
-
-// A host on probation for which no ringer can be made right now.
-Reply probation_reply(uint64_t host_id, const std::string& why, uint32_t needed) {
-  const std::string id = std::to_string(host_id);
-  return error_reply(permission_denied(
-      "host " + id + " is on probation (" + why + "): it gets only checked units until " +
-      std::to_string(needed) +
-      " in a row are right, and none is available for it yet (no validated unit of a kernel it "
-      "runs that it has not run before); ask again later"));
-}
-
 // Replies once the mutations are durable; a failed commit becomes a 500.
 GroupCommit::Done reply_after_commit(Respond respond, Reply reply) {
   return [respond = std::move(respond), reply = std::move(reply)](const Status& s) mutable {
@@ -261,22 +243,6 @@ std::string Coordinator::assignment_body(const ReplicaRow& r, const std::string&
           ",\"report_by_ms\":" + std::to_string(r.report_by_ms) + ",\"manifest\":" + manifest_json +
           ",\"manifest_signature\":\"" + signature + "\"}";
   return body;
-}
-
-Coordinator::Dispatch Coordinator::dispatch(Host& h, int64_t now, std::vector<Mutation>& ops) {
-  const validator::Standing standing = worst_standing(h.row.id);
-  if (standing == validator::Standing::kQuarantined)
-    return {std::nullopt, quarantined_reply(h.row.id, quarantine_reason(h.row.id).value_or(""))};
-  if (standing == validator::Standing::kProbation) {
-    // Only ringers, never real work: the host has not yet shown it is honest again.
-    if (auto body = assign_ringer(h, now, ops)) return {std::move(body), std::nullopt};
-    return {std::nullopt, probation_reply(h.row.id, quarantine_reason(h.row.id).value_or(""),
-                                          book_.config().probation_valid_results)};
-  }
-  if (validator::decide_ringer(book_.config(), book_.standing(h.row.id, ""), ringer_rng_))
-    if (auto body = assign_ringer(h, now, ops)) return {std::move(body), std::nullopt};
-  if (auto picked = ready_.take(h.view, now)) return {assign(h, *picked, now, ops), std::nullopt};
-  return {};
 }
 
 void Coordinator::request_work(const Auth& auth, const wire::WorkRequest& req, Respond respond) {

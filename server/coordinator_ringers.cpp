@@ -1,6 +1,7 @@
-// Ringers (Golle & Mironov): replicas of units whose canonical result a check
-// already confirmed, sent under fresh unit and workload ids so that the host
-// sees ordinary work. They are the only work of a host on probation (until
+// What a host asking for work gets (dispatch), and ringers (Golle &
+// Mironov): replicas of units whose canonical result a check already
+// confirmed, sent under fresh unit and workload ids so that the host sees
+// ordinary work. They are the only work of a host on probation (until
 // probation_valid_results in a row are right) and a ringer_fraction of every
 // other host's dispatches. A ringer's verdict feeds host reliability and
 // nothing else: it never makes or changes a canonical result, never joins a
@@ -22,11 +23,45 @@ constexpr uint64_t kServerHost = 0;  // the trusted re-execution's replicas
 // per dispatch however many units were ever validated.
 constexpr size_t kRingerScan = 512;
 
+Reply quarantined_reply(uint64_t host_id, const std::string& why) {
+  const std::string id = std::to_string(host_id);
+  return error_reply(permission_denied("host " + id + " is quarantined: " + why +
+                                       "; it gets no work until an operator clears it (POST "
+                                       "/v1/hosts/" +
+                                       id + "/clear)"));
+}
+
+// A host on probation for which no ringer can be made right now.
+Reply probation_reply(uint64_t host_id, const std::string& why, uint32_t needed) {
+  const std::string id = std::to_string(host_id);
+  return error_reply(permission_denied(
+      "host " + id + " is on probation (" + why + "): it gets only checked units until " +
+      std::to_string(needed) +
+      " in a row are right, and none is available for it yet (no validated unit of a kernel it "
+      "runs that it has not run before); ask again later"));
+}
+
 int severity(validator::Standing s) {
   return s == validator::Standing::kQuarantined ? 2 : s == validator::Standing::kProbation ? 1 : 0;
 }
 
 }  // namespace
+
+Coordinator::Dispatch Coordinator::dispatch(Host& h, int64_t now, std::vector<Mutation>& ops) {
+  const validator::Standing standing = worst_standing(h.row.id);
+  if (standing == validator::Standing::kQuarantined)
+    return {std::nullopt, quarantined_reply(h.row.id, quarantine_reason(h.row.id).value_or(""))};
+  if (standing == validator::Standing::kProbation) {
+    // Only ringers, never real work: the host has not yet shown it is honest again.
+    if (auto body = assign_ringer(h, now, ops)) return {std::move(body), std::nullopt};
+    return {std::nullopt, probation_reply(h.row.id, quarantine_reason(h.row.id).value_or(""),
+                                          book_.config().probation_valid_results)};
+  }
+  if (validator::decide_ringer(book_.config(), book_.standing(h.row.id, ""), ringer_rng_))
+    if (auto body = assign_ringer(h, now, ops)) return {std::move(body), std::nullopt};
+  if (auto picked = ready_.take(h.view, now)) return {assign(h, *picked, now, ops), std::nullopt};
+  return {};
+}
 
 validator::Standing Coordinator::worst_standing(uint64_t host_id) const {
   const auto& config = book_.config();
