@@ -239,6 +239,11 @@ struct HostReport {
   HostInfo host;
   uint64_t timed_out_results = 0;
   uint64_t in_progress = 0;
+  // Ringers (units whose answer was known) it got right, and got wrong,
+  // errored or timed out on. Admin only: the host itself must not learn which
+  // of its results were ringers. Optional: older servers omit them.
+  uint64_t ringers_passed = 0;
+  uint64_t ringers_failed = 0;
 };
 
 struct ReportSummary {

@@ -56,6 +56,8 @@ P2C2R_FIELDS_BEGIN(HostReport)
 REQ(host);
 REQ(timed_out_results);
 REQ(in_progress);
+OPT(ringers_passed);
+OPT(ringers_failed);
 P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(ReportSummary)
@@ -131,7 +133,9 @@ Json js(const WorkloadReport& v) {
 Json js(const HostReport& v) {
   return {{"host", js(v.host)},
           {"timed_out_results", v.timed_out_results},
-          {"in_progress", v.in_progress}};
+          {"in_progress", v.in_progress},
+          {"ringers_passed", v.ringers_passed},
+          {"ringers_failed", v.ringers_failed}};
 }
 Json js(const ReportSummary& v) {
   Json j = {{"hosts", v.hosts},

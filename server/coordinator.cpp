@@ -56,14 +56,6 @@ Reply json_reply(int status, std::string body) {
 }
 
 // Replies once the mutations are durable; a failed commit becomes a 500.
-Reply quarantined_reply(uint64_t host_id, const std::string& why) {
-  const std::string id = std::to_string(host_id);
-  return error_reply(permission_denied("host " + id + " is quarantined: " + why +
-                                       "; it gets no work until an operator clears it (POST "
-                                       "/v1/hosts/" +
-                                       id + "/clear)"));
-}
-
 GroupCommit::Done reply_after_commit(Respond respond, Reply reply) {
   return [respond = std::move(respond), reply = std::move(reply)](const Status& s) mutable {
     respond(s.ok() ? std::move(reply) : error_reply(s.with_context("store")));
@@ -77,7 +69,10 @@ Coordinator::Coordinator(CoordinatorOptions options, GroupCommit& commit, BlobSt
       commit_(commit),
       blobs_(blobs),
       book_(options.reliability),
-      rng_(options.seed ? options.seed : (uint64_t{std::random_device{}()} << 32) ^ now_ms()) {
+      rng_(options.seed ? options.seed : (uint64_t{std::random_device{}()} << 32) ^ now_ms()),
+      ringer_rng_(0) {
+  // Its own stream, derived from the seed without drawing from rng_.
+  ringer_rng_ = Rng((options.seed ? options.seed : rng_.next() ^ rng_.next()) ^ 0x72696e676572ULL);
   server_public_hex_ = options_.server_key->public_key().hex();
   if (Status s = validator::check_config(options.reliability); !s.ok())
     throw std::invalid_argument("reliability configuration: " + s.message());
@@ -237,12 +232,16 @@ std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int
   if (first && !u.full_quorum) decide_replication(u, h);
   if (!ready_.contains(u.row.id)) set_unit_state(u, "running", ops);
   wake_timer_by(r.report_by_ms + 1);
+  return assignment_body(r, u.manifest_json, u.manifest_signature);
+}
+
+std::string Coordinator::assignment_body(const ReplicaRow& r, const std::string& manifest_json,
+                                         const std::string& signature) {
   std::string body;
-  body.reserve(u.manifest_json.size() + 256);
+  body.reserve(manifest_json.size() + 256);
   body += "{\"replica_id\":" + std::to_string(r.id) +
-          ",\"report_by_ms\":" + std::to_string(r.report_by_ms) +
-          ",\"manifest\":" + u.manifest_json + ",\"manifest_signature\":\"" + u.manifest_signature +
-          "\"}";
+          ",\"report_by_ms\":" + std::to_string(r.report_by_ms) + ",\"manifest\":" + manifest_json +
+          ",\"manifest_signature\":\"" + signature + "\"}";
   return body;
 }
 
@@ -251,12 +250,12 @@ void Coordinator::request_work(const Auth& auth, const wire::WorkRequest& req, R
   const int64_t now = now_ms();
   Host& h = hosts_.at(auth.host_id);
   h.row.last_seen_ms = now;
-  if (auto why = quarantine_reason(h.row.id)) return respond(quarantined_reply(h.row.id, *why));
   std::vector<Mutation> ops{auth.nonce};
-  if (auto picked = ready_.take(h.view, now)) {
-    std::string body = assign(h, *picked, now, ops);
+  Dispatch d = dispatch(h, now, ops);
+  if (d.refused) return respond(std::move(*d.refused));
+  if (d.body) {
     commit_.submit(std::move(ops),
-                   reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
+                   reply_after_commit(std::move(respond), json_reply(200, std::move(*d.body))));
     return;
   }
   const uint32_t wait = std::min(req.wait_ms, options_.max_wait_ms);
@@ -273,21 +272,18 @@ void Coordinator::wake_waiters(int64_t now) {
   if (waiters_.empty() || ready_.size() == 0) return;
   for (auto it = waiters_.begin(); it != waiters_.end() && ready_.size() > 0;) {
     Host& h = hosts_.at(it->host_id);
-    if (auto why = quarantine_reason(h.row.id)) {
+    std::vector<Mutation> ops{it->nonce};
+    Dispatch d = dispatch(h, now, ops);
+    if (d.refused) {
       commit_.submit({it->nonce},
-                     reply_after_commit(std::move(it->respond), quarantined_reply(h.row.id, *why)));
-      it = waiters_.erase(it);
-      continue;
-    }
-    auto picked = ready_.take(h.view, now);
-    if (!picked) {
+                     reply_after_commit(std::move(it->respond), std::move(*d.refused)));
+    } else if (d.body) {
+      commit_.submit(std::move(ops), reply_after_commit(std::move(it->respond),
+                                                        json_reply(200, std::move(*d.body))));
+    } else {
       ++it;
       continue;
     }
-    std::vector<Mutation> ops{it->nonce};
-    std::string body = assign(h, *picked, now, ops);
-    commit_.submit(std::move(ops),
-                   reply_after_commit(std::move(it->respond), json_reply(200, std::move(body))));
     it = waiters_.erase(it);
   }
 }
@@ -331,16 +327,20 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
   }
   end_replica(r.id, rep.ok ? "reported" : "error", ops);
   metrics_.result_reported(now);
-  settle_unit(u, now, ops);
+  if (r.ringer())
+    judge_ringer(r, u, now, ops);  // against the known answer; the unit itself is settled
+  else
+    settle_unit(u, now, ops);
+  // Asked for exactly as for a real unit (a ringer must look like one).
   const bool want = rep.ok && !stored_blobs_.count(r.digest);
   // The next unit in the same commit and reply (the assignment JSON as
   // assign() builds it, spliced in rather than parsed and re-serialized). A
-  // quarantined host gets none here; its next POST /v1/work says why.
-  std::optional<scheduler::ReadyUnit> picked;
-  if (rep.want_work && !quarantine_reason(h.row.id)) picked = ready_.take(h.view, now);
-  std::string body = picked ? std::string("{\"want_output\":") + (want ? "true" : "false") +
-                                  ",\"work\":" + assign(h, *picked, now, ops) + "}"
-                            : wire::serialize(wire::ReportReply{want, std::nullopt});
+  // refused host gets none here; its next POST /v1/work says why.
+  std::optional<std::string> next;
+  if (rep.want_work) next = dispatch(h, now, ops).body;
+  std::string body = next ? std::string("{\"want_output\":") + (want ? "true" : "false") +
+                                ",\"work\":" + *next + "}"
+                          : wire::serialize(wire::ReportReply{want, std::nullopt});
   commit_.submit(std::move(ops),
                  reply_after_commit(std::move(respond), json_reply(200, std::move(body))));
   wake_waiters(now);
@@ -353,7 +353,8 @@ void Coordinator::end_replica(uint64_t replica_id, const std::string& state,
   deadlines_.remove(replica_id);
   if (auto h = hosts_.find(r.host_id); h != hosts_.end()) h->second.active.erase(replica_id);
   const Unit& u = units_.at(r.unit_id);
-  ready_.replica_ended(workloads_.at(u.row.workload_id).row.submitter);
+  // A ringer never counted towards its submitter's fair share.
+  if (!r.ringer()) ready_.replica_ended(workloads_.at(u.row.workload_id).row.submitter);
   ops.push_back(r);
 }
 
@@ -443,7 +444,7 @@ void Coordinator::expire(int64_t now) {
     deadlines_.add(id, 0);  // end_replica removes it again
     end_replica(id, "timed_out", ops);
     record(it->second.host_id, units_.at(it->second.unit_id), validator::Verdict::kTimedOut, true);
-    settle_unit(units_.at(it->second.unit_id), now, ops);
+    if (!it->second.ringer()) settle_unit(units_.at(it->second.unit_id), now, ops);
   }
   while (!waiters_.empty()) {
     auto it =

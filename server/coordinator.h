@@ -8,8 +8,10 @@
 // commit's completion: a client is never told about a change that is not yet
 // durable. Scheduling decisions come from scheduler/, validation decisions
 // from validator/ (quorum, host reliability and quarantine, adaptive
-// replication, credit), wired in coordinator_validation.cpp; the server's own
-// trusted re-execution runs in a TrustedRunner (trusted_runner.h).
+// replication, credit), wired in coordinator_validation.cpp; ringers (hosts on
+// probation, and a ringer_fraction of everyone's dispatches) in
+// coordinator_ringers.cpp; the server's own trusted re-execution runs in a
+// TrustedRunner (trusted_runner.h).
 #pragma once
 
 #include <atomic>
@@ -181,6 +183,17 @@ class Coordinator {
   void end_replica(uint64_t replica_id, const std::string& state, std::vector<Mutation>& ops);
   std::string assign(Host& h, const scheduler::ReadyUnit& picked, int64_t now,
                      std::vector<Mutation>& ops);
+  // What a host asking for work gets: an assignment body (a ringer or a real
+  // unit), a refusal (403: quarantined, or on probation with no ringer to
+  // give), or neither (nothing ready: wait or 204).
+  struct Dispatch {
+    std::optional<std::string> body;
+    std::optional<Reply> refused;
+  };
+  Dispatch dispatch(Host& h, int64_t now, std::vector<Mutation>& ops);
+  // The Assignment JSON (wire::Assignment), one shape for real units and ringers.
+  static std::string assignment_body(const ReplicaRow& r, const std::string& manifest_json,
+                                     const std::string& signature);
   void wake_waiters(int64_t now);
   // Validation wiring (coordinator_validation.cpp).
   const validator::ReplicationPolicy& policy_of(const Unit& u) const;
@@ -198,6 +211,13 @@ class Coordinator {
   void sync_credit(Host& h, std::vector<Mutation>& ops);
   uint64_t submitter_id(const std::string& submitter);
   std::optional<std::string> quarantine_reason(uint64_t host_id) const;
+  // Ringers (coordinator_ringers.cpp).
+  validator::Standing worst_standing(uint64_t host_id) const;
+  std::optional<std::string> assign_ringer(Host& h, int64_t now, std::vector<Mutation>& ops);
+  bool ringer_source_for(const Host& h, const Unit& u, int64_t now) const;
+  void judge_ringer(ReplicaRow& r, const Unit& u, int64_t now, std::vector<Mutation>& ops);
+  void replay_ringer(const ReplicaRow& r, const Unit& u);
+  void load_ringer(const ReplicaRow& r);
   wire::HostInfo host_info_of(const Host& h) const;
   Status replay_validation(const Snapshot& snap);
   wire::WorkloadStatus status_of(const Workload& w) const;
@@ -229,6 +249,12 @@ class Coordinator {
   validator::ReliabilityBook book_;
   validator::CreditLedger ledger_;
   Rng rng_;
+  // Units whose canonical result a check confirmed, by kernel family, in the
+  // order they became valid: where ringers come from (stale entries skipped).
+  std::map<std::string, std::vector<uint64_t>> ringer_sources_;
+  // host -> units it has held a ringer of (never the same content twice).
+  std::unordered_map<uint64_t, std::unordered_set<uint64_t>> ringers_of_host_;
+  Rng ringer_rng_;  // its own stream: ringers do not shift the spot-check draws
   // A host's results accepted on its word alone (single replicas), re-checked if it is caught.
   std::map<uint64_t, std::vector<validator::UnverifiedResult>> unverified_;
   std::map<std::string, uint64_t> submitter_ids_;

@@ -136,6 +136,7 @@ void Coordinator::settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
   ready_.remove(u.row.id);
   u.row.canonical = d.canonical_digest->hex();
   set_unit_state(u, "valid", ops);
+  ringer_sources_[u.family].push_back(u.row.id);  // checked when a ringer is made of it
   ++w.valid;
   if (stored_blobs_.count(u.row.canonical)) {
     output_available(u, now, ops);
@@ -346,24 +347,40 @@ void Coordinator::drain_trusted() {
   if (trusted_) trusted_->drain();
 }
 
+// Why the host gets no real work, from its worst record (a hard quarantine
+// before a probation); for a probation, how far the host has come.
 std::optional<std::string> Coordinator::quarantine_reason(uint64_t host_id) const {
   const auto& config = book_.config();
-  auto why = [&](const validator::HostReliability& rec, const std::string& scope)
-      -> std::optional<std::string> {
-    if (!rec.quarantined) return std::nullopt;
+  auto why = [&](const validator::HostReliability& rec, const std::string& scope) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "error rate %.2f above %.2f", rec.error_rate,
                   config.quarantine_error_rate);
-    return std::string(rate) + scope + " after " + std::to_string(rec.results()) +
-           " results (" + std::to_string(rec.valid) + " valid, " + std::to_string(rec.invalid) +
-           " invalid, " + std::to_string(rec.errors) + " errors, " +
-           std::to_string(rec.timeouts) + " timeouts)";
+    std::string text = std::string(rate) + scope + " after " + std::to_string(rec.results()) +
+                       " results (" + std::to_string(rec.valid) + " valid, " +
+                       std::to_string(rec.invalid) + " invalid, " + std::to_string(rec.errors) +
+                       " errors, " + std::to_string(rec.timeouts) + " timeouts)";
+    if (validator::standing_of(config, rec) == validator::Standing::kProbation)
+      return text + "; on probation: " + std::to_string(rec.probation_valid) + " of " +
+             std::to_string(config.probation_valid_results) + " checked results right in a row";
+    if (config.probation_enabled)
+      return text + "; quarantined " + std::to_string(rec.quarantines) + " times, more than the " +
+             std::to_string(config.max_probations) + " probations allowed";
+    return text;
   };
-  if (auto w = why(book_.host(host_id), "")) return w;
-  for (const auto& [key, rec] : book_.families())
-    if (key.first == host_id)
-      if (auto w = why(rec, " for kernel family " + key.second)) return w;
-  return std::nullopt;
+  std::optional<std::string> probation;
+  auto consider = [&](const validator::HostReliability& rec, const std::string& scope) {
+    if (!rec.quarantined) return false;
+    if (validator::standing_of(config, rec) == validator::Standing::kQuarantined) return true;
+    if (!probation) probation = why(rec, scope);
+    return false;
+  };
+  if (consider(book_.host(host_id), "")) return why(book_.host(host_id), "");
+  const auto& families = book_.families();
+  for (auto it = families.lower_bound({host_id, ""});
+       it != families.end() && it->first.first == host_id; ++it)
+    if (consider(it->second, " for kernel family " + it->first.second))
+      return why(it->second, " for kernel family " + it->first.second);
+  return probation;
 }
 
 wire::HostInfo Coordinator::host_info_of(const Host& h) const {
@@ -377,8 +394,7 @@ wire::HostInfo Coordinator::host_info_of(const Host& h) const {
   info.consecutive_valid = rec.consecutive_valid;
   info.error_rate = rec.error_rate;
   const auto reason = quarantine_reason(h.row.id);
-  info.standing = validator::standing_name(reason ? validator::Standing::kQuarantined
-                                                  : validator::standing_of(book_.config(), rec));
+  info.standing = validator::standing_name(worst_standing(h.row.id));
   info.quarantine_reason = reason.value_or("");
   info.credit_pending = giga(credit.pending);
   info.credit_revoked = giga(credit.revoked);
@@ -421,6 +437,10 @@ Status Coordinator::replay_validation(const Snapshot& snap) {
       clear_at.erase(c);
     }
     const Unit& u = units_.at(r->unit_id);
+    if (r->ringer()) {
+      replay_ringer(*r, u);  // reliability only: no credit, no unverified results
+      continue;
+    }
     const uint64_t sub = submitter_id(workloads_.at(u.row.workload_id).row.submitter);
     if (r->state == "error") record(host, u, Verdict::kError, true);
     if (r->state == "timed_out") record(host, u, Verdict::kTimedOut, true);

@@ -415,14 +415,23 @@ Status Coordinator::load(const Snapshot& snap) {
     if (u == units_.end())
       return internal_error("stored replica " + std::to_string(row.id) + " has no unit");
     replicas_[row.id] = row;
-    u->second.replicas.push_back(row.id);
     next_replica_ = std::max(next_replica_, row.id + 1);
+    if (row.ringer()) {
+      load_ringer(row);  // not one of the unit's replicas: it never joins its quorum
+      continue;
+    }
+    u->second.replicas.push_back(row.id);
     if (row.state != "in_progress") continue;
     deadlines_.add(row.id, row.report_by_ms);
     if (auto h = hosts_.find(row.host_id); h != hosts_.end()) h->second.active.insert(row.id);
     ready_.replica_started(workloads_.at(u->second.row.workload_id).row.submitter);
   }
   P2C2R_RETURN_IF_ERROR(replay_validation(snap));
+  std::vector<uint64_t> valid_ids;
+  for (const auto& [id, u] : units_)
+    if (u.row.state == "valid") valid_ids.push_back(id);
+  std::sort(valid_ids.begin(), valid_ids.end());
+  for (uint64_t id : valid_ids) ringer_sources_[units_.at(id).family].push_back(id);
   // Units that were handing out replicas get their manifests back and ask again
   // for what they still lack; the resulting rows equal the stored ones.
   const int64_t now = now_ms();

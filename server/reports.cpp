@@ -114,6 +114,10 @@ Reply Coordinator::hosts_report() {
     if (h == by_id.end()) continue;
     h->second->timed_out_results += r.state == "timed_out";
     h->second->in_progress += r.state == "in_progress";
+    if (!r.ringer()) continue;
+    h->second->ringers_passed += r.validity == "valid";
+    h->second->ringers_failed +=
+        r.validity == "invalid" || r.state == "error" || r.state == "timed_out";
   }
   wire::Json out = wire::Json::array();
   for (const auto& r : reports) out.push_back(wire::to_json(r));

@@ -49,6 +49,12 @@ CREATE TABLE credit (host_id INTEGER NOT NULL, unit_id INTEGER NOT NULL, amount 
     R"(
 ALTER TABLE hosts ADD COLUMN cleared_after_replica INTEGER NOT NULL DEFAULT 0;
 )",
+    // 3: ringers, replicas of a validated unit sent under fresh ids to check
+    // a host; their verdicts are replayed into reliability like any other.
+    R"(
+ALTER TABLE replicas ADD COLUMN ringer_unit INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE replicas ADD COLUMN ringer_workload INTEGER NOT NULL DEFAULT 0;
+)",
 };
 constexpr int kSchemaVersion = std::size(kMigrations);
 
@@ -164,9 +170,10 @@ class SqliteStore final : public Store {
     P2C2R_ASSIGN_OR_RETURN(dep_, prepare("INSERT OR IGNORE INTO unit_deps VALUES (?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(
         replica_,
-        prepare("INSERT INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                "state=excluded.state, reported_ms=excluded.reported_ms, digest=excluded.digest, "
-                "error=excluded.error, validity=excluded.validity"));
+        prepare(
+            "INSERT INTO replicas VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "state=excluded.state, reported_ms=excluded.reported_ms, digest=excluded.digest, "
+            "error=excluded.error, validity=excluded.validity"));
     P2C2R_ASSIGN_OR_RETURN(blob_, prepare("INSERT OR IGNORE INTO blobs VALUES (?,?)"));
     P2C2R_ASSIGN_OR_RETURN(nonce_, prepare("INSERT INTO nonces VALUES (?,?,?)"));
     P2C2R_ASSIGN_OR_RETURN(credit_, prepare("INSERT INTO credit VALUES (?,?,?,?)"));
@@ -206,7 +213,7 @@ class SqliteStore final : public Store {
   Status write(const UnitRow& r);
   Status write(const ReplicaRow& r) {
     return run(replica_, r.id, r.unit_id, r.host_id, r.state, r.sent_ms, r.report_by_ms,
-               r.reported_ms, r.digest, r.error, r.validity);
+               r.reported_ms, r.digest, r.error, r.validity, r.ringer_unit, r.ringer_workload);
   }
   Status write(const BlobRow& r) { return run(blob_, r.digest, r.size); }
   Status write(const NonceRow& r) { return run(nonce_, r.host_id, r.nonce, r.timestamp_ms); }
@@ -294,7 +301,8 @@ Result<Snapshot> SqliteStore::load() {
   P2C2R_RETURN_IF_ERROR(query("SELECT * FROM replicas ORDER BY id", [&](sqlite3_stmt* s) {
     snap.replicas.push_back({static_cast<uint64_t>(i64(s, 0)), static_cast<uint64_t>(i64(s, 1)),
                              static_cast<uint64_t>(i64(s, 2)), text(s, 3), i64(s, 4), i64(s, 5),
-                             i64(s, 6), text(s, 7), text(s, 8), text(s, 9)});
+                             i64(s, 6), text(s, 7), text(s, 8), text(s, 9),
+                             static_cast<uint64_t>(i64(s, 10)), static_cast<uint64_t>(i64(s, 11))});
   }));
   P2C2R_RETURN_IF_ERROR(query("SELECT * FROM blobs", [&](sqlite3_stmt* s) {
     snap.blobs.push_back({text(s, 0), static_cast<uint64_t>(i64(s, 1))});

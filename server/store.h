@@ -74,7 +74,15 @@ struct ReplicaRow {
   int64_t reported_ms = 0;
   std::string digest;
   std::string error;
-  std::string validity;  // "", valid, invalid
+  std::string validity;  // "", valid, unverified, invalid, revoked; "void" for a ringer
+                         // whose unit lost its canonical result before the report
+  // A ringer (docs/validator.md): a replica of the already validated unit
+  // `unit_id`, shown to the host under these fresh unit and workload ids.
+  // 0 for every ordinary replica.
+  uint64_t ringer_unit = 0;
+  uint64_t ringer_workload = 0;
+
+  bool ringer() const { return ringer_unit != 0; }
 };
 
 struct BlobRow {

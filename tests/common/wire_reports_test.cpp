@@ -70,6 +70,22 @@ TEST(WireReportsTest, HostReportCarriesTheHostInfo) {
   EXPECT_EQ(from_json<HostReport>(j).status().message(), "host.credit: required field is missing");
 }
 
+TEST(WireReportsTest, HostReportRingerCountsAreOptionalForOlderServers) {
+  HostReport h;
+  h.ringers_passed = 7;
+  h.ringers_failed = 2;
+  auto back = parse<HostReport>(serialize(h));
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(back->ringers_passed, 7u);
+  EXPECT_EQ(back->ringers_failed, 2u);
+  Json j = to_json(h);
+  j.erase("ringers_passed");
+  j.erase("ringers_failed");
+  auto old = from_json<HostReport>(j);
+  ASSERT_TRUE(old.ok()) << old.status().to_string();
+  EXPECT_EQ(old->ringers_passed, 0u);
+}
+
 TEST(WireReportsTest, SummaryOmitsCountsTheServerDoesNotKeep) {
   ReportSummary s;
   s.units_validated = 10;

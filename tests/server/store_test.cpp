@@ -100,6 +100,56 @@ TEST(StoreTest, RowsSurviveReopening) {
   EXPECT_EQ(snap->nonces[0].nonce, "0123456789abcdef");
 }
 
+TEST(StoreTest, RingerReplicaKeepsItsShownIdsAcrossReopening) {
+  TempDir dir;
+  const auto path = dir.file("db");
+  {
+    auto store = open_store(path);
+    ReplicaRow r{5, 1, 1, "in_progress", 1, 2, 0, "", "", ""};
+    r.ringer_unit = 40;
+    r.ringer_workload = 9;
+    ASSERT_TRUE(store->apply({host(1), workload(1), unit(1, 1), r}).ok());
+    r.state = "reported";  // the upsert keeps the ringer columns
+    r.validity = "valid";
+    ASSERT_TRUE(store->apply({r}).ok());
+  }
+  auto snap = open_store(path)->load();
+  ASSERT_TRUE(snap.ok()) << snap.status().to_string();
+  ASSERT_EQ(snap->replicas.size(), 1u);
+  EXPECT_TRUE(snap->replicas[0].ringer());
+  EXPECT_EQ(snap->replicas[0].ringer_unit, 40u);
+  EXPECT_EQ(snap->replicas[0].ringer_workload, 9u);
+  EXPECT_EQ(snap->replicas[0].validity, "valid");
+}
+
+// A version 2 database (before ringers) is migrated in place: its replicas
+// are ordinary ones.
+TEST(StoreTest, MigratesAVersion2DatabaseKeepingItsReplicas) {
+  TempDir dir;
+  const auto path = dir.file("db");
+  {
+    auto store = open_store(path);
+    ReplicaRow r{5, 1, 1, "reported", 1, 2, 3, std::string(64, 'f'), "", "valid"};
+    ASSERT_TRUE(store->apply({host(1), workload(1), unit(1, 1), r}).ok());
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE replicas DROP COLUMN ringer_unit; ALTER TABLE replicas DROP "
+                         "COLUMN ringer_workload; PRAGMA user_version=2;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  ASSERT_EQ(user_version(path), 2);
+  auto snap = open_store(path)->load();
+  EXPECT_EQ(user_version(path), 3);
+  ASSERT_TRUE(snap.ok()) << snap.status().to_string();
+  ASSERT_EQ(snap->replicas.size(), 1u);
+  EXPECT_FALSE(snap->replicas[0].ringer());
+  EXPECT_EQ(snap->replicas[0].validity, "valid");
+}
+
 TEST(StoreTest, UpsertReplacesTheWholeRow) {
   TempDir dir;
   auto store = open_store(dir.file("db"));
@@ -118,7 +168,7 @@ TEST(StoreTest, NewDatabaseHasCurrentSchemaVersionInWalMode) {
   TempDir dir;
   const auto path = dir.file("db");
   open_store(path);
-  EXPECT_EQ(user_version(path), 2);
+  EXPECT_EQ(user_version(path), 3);
   EXPECT_TRUE(std::filesystem::exists(path + "-wal") || std::filesystem::exists(path));
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);

@@ -37,6 +37,7 @@ class ValidationTest : public CoordinatorTest {
 
 TEST_F(ValidationTest, LyingHostIsInvalidatedQuarantinedRefusedAndClearedAfterRestart) {
   reliability_.quarantine_min_results = 3;
+  reliability_.probation_enabled = false;  // only an operator releases it (ringers: ringer_test)
   restart();
   Peer liar = register_peer("liar"), a = register_peer("a"), b = register_peer("b");
   const uint64_t wl = submit(3);
@@ -72,6 +73,7 @@ TEST_F(ValidationTest, LyingHostIsInvalidatedQuarantinedRefusedAndClearedAfterRe
 
 TEST_F(ValidationTest, QuarantinedHostsReportIsTakenButBringsNoWork) {
   reliability_.quarantine_min_results = 3;
+  reliability_.probation_enabled = false;
   restart();
   Peer liar = register_peer("liar"), a = register_peer("a"), b = register_peer("b");
   submit(3);
