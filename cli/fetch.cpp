@@ -1,11 +1,15 @@
 // p2c2r fetch: downloads a workload's validated outputs into a directory,
 // each checked against its digest, as raw bytes and in the form a person can
 // look at (the kernel's write_output: PNG for tiles and video frames, CSV for
-// a physics world, a table for NPC actions).
+// a physics world, a table for NPC actions). Units are taken in their
+// workload's order, so a unit whose output continues earlier ones (a game's
+// video: P-frames continuing the frames before) is shown after them.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "cli/options.h"
 #include "cli/server_flags.h"
@@ -39,9 +43,27 @@ struct Fetched {
   std::string raw, view, format;
 };
 
+// Earlier valid outputs by stage and kernel, oldest first: what a unit that
+// continues them needs to be shown. A video unit continues at most 63.
+class History {
+ public:
+  std::vector<Bytes>& of(const wire::UnitReport& unit) {
+    return outputs_[unit.stage + "/" + unit.kernel];
+  }
+  void add(const wire::UnitReport& unit, ByteView output) {
+    auto& list = of(unit);
+    list.emplace_back(output.begin(), output.end());
+    if (list.size() > kKept) list.erase(list.begin());
+  }
+
+ private:
+  static constexpr size_t kKept = 64;
+  std::map<std::string, std::vector<Bytes>> outputs_;
+};
+
 // One valid unit: its canonical output, verified, written raw and viewable.
 Result<Fetched> fetch_unit(http::Client& client, const kernels::Registry& registry,
-                           const wire::UnitLine& line, const fs::path& dir) {
+                           const wire::UnitLine& line, const fs::path& dir, History& history) {
   P2C2R_ASSIGN_OR_RETURN(
       std::string body,
       http::ok_body(client.request("GET", "/v1/reports/units/" + std::to_string(line.id))));
@@ -66,8 +88,18 @@ Result<Fetched> fetch_unit(http::Client& client, const kernels::Registry& regist
     return f;
   }
   P2C2R_ASSIGN_OR_RETURN(kernels::Params params, kernel->resolve_params(unit.seed, unit.params));
-  f.view = (dir / (stem + extension_for(kernel->family()))).string();
-  P2C2R_ASSIGN_OR_RETURN(f.format, kernel->write_output(params, output, f.view));
+  const uint32_t continues = kernel->continued_outputs(params);
+  std::vector<Bytes>& earlier = history.of(unit);
+  if (earlier.size() < continues) {
+    f.format = "raw only: it continues " + std::to_string(continues) +
+               " earlier unit(s), not all of them valid";
+  } else {
+    f.view = (dir / (stem + extension_for(kernel->family()))).string();
+    const std::vector<Bytes> continued(earlier.end() - continues, earlier.end());
+    P2C2R_ASSIGN_OR_RETURN(f.format,
+                           kernel->write_continued_output(params, continued, output, f.view));
+  }
+  history.add(unit, output);
   return f;
 }
 
@@ -98,12 +130,16 @@ int fetch_command(const Args& args) {
   if (ec) return fail("fetch", internal_error("cannot create " + out_dir + ": " + ec.message()));
   static const kernels::Registry registry = kernels::builtin_registry();
   size_t written = 0, skipped = 0;
-  for (const auto& line : report->units) {
+  History history;
+  auto lines = report->units;
+  std::sort(lines.begin(), lines.end(),
+            [](const wire::UnitLine& a, const wire::UnitLine& b) { return a.index < b.index; });
+  for (const auto& line : lines) {
     if (line.state != "valid" || line.canonical.empty()) {
       ++skipped;
       continue;
     }
-    auto f = fetch_unit(*client, registry, line, out_dir);
+    auto f = fetch_unit(*client, registry, line, out_dir, history);
     if (!f.ok())
       return fail("fetch", f.status().with_context("unit " + std::to_string(line.id) + " (" +
                                                    line.stage + ")"));

@@ -91,6 +91,7 @@ REQ(frames);
 OPT(tiles);
 OPT(seed);
 OPT(stage_params);
+OPT(keyframe_interval);
 P2C2R_FIELDS_END
 
 Status read(const Json& j, const std::string& path, WorkloadSpec& out) {
@@ -230,7 +231,11 @@ Json js(const RawSpec& v) {
 Json js(const GameSpec& v) {
   Json sp = Json::object();
   for (const auto& [k, p] : v.stage_params) sp[k] = Json(p);
-  return {{"frames", v.frames}, {"tiles", v.tiles}, {"seed", v.seed}, {"stage_params", sp}};
+  return {{"frames", v.frames},
+          {"tiles", v.tiles},
+          {"seed", v.seed},
+          {"stage_params", sp},
+          {"keyframe_interval", v.keyframe_interval}};
 }
 Json js(const WorkloadSpec& v) {
   Json j = {{"kind", v.kind},

@@ -121,6 +121,9 @@ struct GameSpec {
   uint32_t tiles = 4;  // ray-traced tiles per frame
   uint64_t seed = 0;
   std::map<std::string, ParamMap> stage_params;  // by stage name: ai, physics, raytrace, video
+  // Every keyframe_interval-th frame's video is an I-frame, the others
+  // P-frames continuing the frames before (docs/kernels.md).
+  uint32_t keyframe_interval = 8;
 };
 
 struct WorkloadSpec {

@@ -153,6 +153,19 @@ class Kernel {
   virtual Result<std::string> write_output(const Params& params, ByteView output,
                                            const std::string& path) const;
 
+  // An output that continues earlier units' outputs (a video unit continuing
+  // a stream, docs/kernels/video.md) can be shown only after them: how many
+  // earlier outputs of the same stage it continues, and write_output given
+  // them, oldest first. By default a unit continues nothing.
+  virtual uint32_t continued_outputs(const Params&) const { return 0; }
+  virtual Result<std::string> write_continued_output(const Params& params,
+                                                     const std::vector<Bytes>& earlier,
+                                                     ByteView output,
+                                                     const std::string& path) const {
+    (void)earlier;
+    return write_output(params, output, path);
+  }
+
  protected:
   // Extra cross-parameter checks, after every value is in range.
   virtual Status check_params(const Params&) const { return Status::Ok(); }

@@ -61,7 +61,7 @@ Status refuse_planner_params(const wire::GameSpec& game) {
       {"raytrace",
        {"tile_x", "tile_y", "tile_width", "tile_height", "from_world", "world_bodies", "world_grid",
         "world_radius"}},
-      {"video", {"frames", "tiles_x", "tiles_y"}}};
+      {"video", {"frames", "tiles_x", "tiles_y", "continues"}}};
   for (const auto& [stage, names] : owned) {
     auto it = game.stage_params.find(stage);
     if (it == game.stage_params.end()) continue;
@@ -132,6 +132,11 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
   if (game.frames == 0) return invalid_argument("game.frames: must be at least 1");
   if (game.tiles == 0 || game.tiles > limits.max_tiles)
     return invalid_argument("game.tiles: must be between 1 and " + num(limits.max_tiles));
+  if (game.keyframe_interval == 0 || game.keyframe_interval > kMaxKeyframeInterval)
+    return invalid_argument(
+        "game.keyframe_interval: must be between 1 (every frame an I-frame) "
+        "and " +
+        num(kMaxKeyframeInterval));
   const uint64_t per_frame = 3 + uint64_t{game.tiles};
   if (game.frames * per_frame > limits.max_units)
     return invalid_argument("game: " + num(game.frames) + " frames of " + num(per_frame) +
@@ -152,6 +157,7 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
   const GameStage& ray = game_stages()[2];
   const GameStage& video = game_stages()[3];
   uint32_t prev_physics = 0;
+  std::vector<uint32_t> gop;  // this group of pictures' video units so far, oldest first
   for (uint32_t f = 0; f < game.frames; ++f) {
     // An interactive frame owns the window [start, end); batch frames share the whole deadline.
     const int64_t start = interactive ? now_ms + int64_t{f} * deadline_ms : now_ms;
@@ -202,12 +208,19 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
                            {"world_radius", world.radius}}));
       plan.units.back().seed = scene_seed;
     }
-    add(video, 0, tiles, true,
-        {{"width", frame.width},
-         {"height", frame.height},
-         {"frames", 1},
-         {"tiles_x", frame.grid.columns},
-         {"tiles_y", frame.grid.rows}});
+    // Frame f's video continues the stream of the frames since the last
+    // keyframe: their video units' outputs follow its tiles as its inputs,
+    // and it codes its frame as a P-frame against the last of them.
+    if (f % game.keyframe_interval == 0) gop.clear();
+    std::vector<uint32_t> video_deps = tiles;
+    video_deps.insert(video_deps.end(), gop.begin(), gop.end());
+    gop.push_back(add(video, 0, std::move(video_deps), true,
+                      {{"width", frame.width},
+                       {"height", frame.height},
+                       {"frames", 1},
+                       {"tiles_x", frame.grid.columns},
+                       {"tiles_y", frame.grid.rows},
+                       {"continues", static_cast<int64_t>(gop.size())}}));
     prev_physics = p;
   }
   return plan;

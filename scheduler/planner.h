@@ -19,8 +19,12 @@
 //         The planner cuts the frame (video's width/height if given, else
 //         raytrace's, else kDefaultGameWidth x kDefaultGameHeight) into a
 //         tile grid (common/tile_grid.h), sets each raytrace unit's rectangle
-//         and the video's size, tiles_x/tiles_y and frames = 1 (one I-frame
-//         per unit).
+//         and the video's size, tiles_x/tiles_y and frames = 1. The video
+//         units make one stream: frame f is an I-frame when f is a multiple
+//         of game.keyframe_interval; otherwise its video also depends on the
+//         video units since that keyframe (inputs after its tiles, oldest
+//         first; continues = their count) and codes a P-frame against the
+//         frame before (docs/kernels/video.md).
 //
 // Deadlines: an interactive game's `deadline_ms` is per frame (frame f is
 // due at now + (f+1)·deadline_ms, and each stage is due at its share of the
@@ -68,6 +72,10 @@ inline constexpr uint32_t kMaxGameBodies = 64;
 // A game frame's size when neither the raytrace nor the video stage gives one.
 inline constexpr uint32_t kDefaultGameWidth = 320;
 inline constexpr uint32_t kDefaultGameHeight = 240;
+
+// A game's keyframe interval at most: the video kernel continues a stream
+// through at most 63 earlier units (kernels/video/codec.h, kMaxChain).
+inline constexpr uint32_t kMaxKeyframeInterval = 64;
 
 // Upper bounds that keep one submission from swamping the server.
 struct PlanLimits {

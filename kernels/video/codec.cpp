@@ -57,6 +57,14 @@ void idct8(const int32_t* s, int stride, int32_t* d, int dstride, int shift) {
 
 }  // namespace
 
+uint32_t reconstruction_checksum(std::span<const uint8_t> y, std::span<const uint8_t> cb,
+                                 std::span<const uint8_t> cr) {
+  uint32_t h = 2166136261u;
+  for (auto plane : {y, cb, cr})
+    for (uint8_t b : plane) h = (h ^ b) * 16777619u;
+  return h;
+}
+
 std::array<uint32_t, 128> quant_table(uint32_t quality) {
   const uint32_t q = quality < 1 ? 1 : (quality > 100 ? 100 : quality);
   const uint32_t scale = q < 50 ? 5000 / q : 200 - 2 * q;

@@ -14,9 +14,19 @@
 namespace p2c2r::kernels::video {
 
 constexpr uint32_t kMagic = 0x31563250;  // "P2V1" little-endian
+// Version 1: a self-contained stream, frame 0 an I-frame. Version 2: a stream
+// that continues another (frame 0 a P-frame against the other's last
+// reconstruction); its header has one more word, the checksum of that
+// reconstruction (reconstruction_checksum), so a decoder can tell that it
+// was given the right predecessor.
 constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kContinuedFormatVersion = 2;
 constexpr uint32_t kHeaderWords =
     9;  // magic, version, w, h, frames, quality, search, slices/frame, region words
+constexpr uint32_t kContinuedHeaderWords = 10;  // ... and the reference's checksum
+// Streams a unit may continue through (its reference inputs): a keyframe
+// interval of at most kMaxChain + 1 units.
+constexpr uint32_t kMaxChain = 63;
 constexpr uint32_t kMb = 16;                             // macroblock side in luma pixels
 constexpr uint32_t kBlocksPerMb = 6;                     // Y0 Y1 Y2 Y3 Cb Cr
 constexpr uint32_t kCoefWordsPerMb = kBlocksPerMb * 32;  // int16 levels, two per word
@@ -40,6 +50,13 @@ struct Geometry {
   uint64_t frame_words() const { return luma() + 2 * chroma(); }
   uint32_t region_words() const { return mbs_x() * kMaxWordsPerMb + 1; }
 };
+
+// FNV-1a (32-bit) over the Y, Cb and Cr planes of a reconstructed frame, in
+// that order: not a defence against a forged stream (the validator's quorum
+// is), only a check that a continued stream meets the predecessor it was
+// coded against.
+uint32_t reconstruction_checksum(std::span<const uint8_t> y, std::span<const uint8_t> cb,
+                                 std::span<const uint8_t> cr);
 
 extern const std::array<uint8_t, 64> kZigzag;  // zig-zag position -> natural index
 

@@ -79,12 +79,26 @@ bool read_block(BitReader& in, bool inter, int32_t* pdc, int32_t level[64]) {
   return true;
 }
 
+// The planes a frame predicts from: the frame before it, or for frame 0 of a
+// continued stream the predecessor's last frame; all null for an I-frame.
+struct RefPlanes {
+  const uint8_t* p[3] = {nullptr, nullptr, nullptr};
+};
+
+RefPlanes ref_planes(const DecodedVideo& v, uint32_t f, const DecodedVideo* previous) {
+  if (f > 0) return {{v.y[f - 1].data(), v.cb[f - 1].data(), v.cr[f - 1].data()}};
+  if (v.continued) {
+    const uint32_t last = previous->frames - 1;
+    return {{previous->y[last].data(), previous->cb[last].data(), previous->cr[last].data()}};
+  }
+  return {};
+}
+
 Status decode_slice(DecodedVideo& v, uint32_t f, uint32_t row, BitReader& in,
-                    const std::array<uint32_t, 128>& q) {
-  const bool inter = f > 0;
+                    const std::array<uint32_t, 128>& q, const RefPlanes& refs) {
+  const bool inter = refs.p[0] != nullptr;
   const Geometry g{v.width, v.height};
-  const uint8_t* ref[3] = {nullptr, nullptr, nullptr};
-  if (inter) ref[0] = v.y[f - 1].data(), ref[1] = v.cb[f - 1].data(), ref[2] = v.cr[f - 1].data();
+  const uint8_t* const* ref = refs.p;
   uint8_t* out[3] = {v.y[f].data(), v.cb[f].data(), v.cr[f].data()};
   const std::string where = "frame " + std::to_string(f) + " slice " + std::to_string(row);
   int32_t mvx = 0, mvy = 0, pdc[3] = {0, 0, 0};
@@ -155,16 +169,61 @@ double DecodedVideo::bpp() const {
   return pixels > 0 ? double(payload_bits) / pixels : 0;
 }
 
-Result<DecodedVideo> decode_video(ByteView stream) {
+namespace {
+
+// A continued stream's predecessor: given, of the same size and quality, and
+// ending in the very reconstruction the stream was coded against.
+Status check_previous(const DecodedVideo& v, const DecodedVideo* previous) {
+  if (previous == nullptr || previous->frames == 0)
+    return invalid_argument(
+        "video stream: continues another stream (format version 2); decode it after the stream "
+        "it continues");
+  if (previous->width != v.width || previous->height != v.height ||
+      previous->quality != v.quality) {
+    return invalid_argument(
+        "video stream: continues a " + std::to_string(v.width) + "x" + std::to_string(v.height) +
+        " quality " + std::to_string(v.quality) + " stream, but the stream before it is " +
+        std::to_string(previous->width) + "x" + std::to_string(previous->height) + " quality " +
+        std::to_string(previous->quality));
+  }
+  if (previous->last_checksum() != v.reference_checksum)
+    return invalid_argument(
+        "video stream: the stream before it does not end in the frame it was coded against "
+        "(reference checksum mismatch)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Bytes DecodedVideo::last_reconstruction() const {
+  Bytes out;
+  if (frames == 0) return out;
+  for (const Bytes* plane : {&y.back(), &cb.back(), &cr.back()})
+    out.insert(out.end(), plane->begin(), plane->end());
+  return out;
+}
+
+uint32_t DecodedVideo::last_checksum() const {
+  if (frames == 0) return 0;
+  return reconstruction_checksum(y.back(), cb.back(), cr.back());
+}
+
+Result<DecodedVideo> decode_video(ByteView stream, const DecodedVideo* previous) {
   if (stream.size() < kHeaderWords * 4)
     return invalid_argument("video stream: shorter than its header");
   DecodedVideo v;
   if (word_at(stream, 0) != kMagic)
     return invalid_argument("video stream: bad magic (not a P2V1 stream)");
-  if (word_at(stream, 1) != kFormatVersion) {
-    return invalid_argument("video stream: format version " + std::to_string(word_at(stream, 1)) +
+  const uint32_t version = word_at(stream, 1);
+  if (version != kFormatVersion && version != kContinuedFormatVersion) {
+    return invalid_argument("video stream: format version " + std::to_string(version) +
                             " unsupported");
   }
+  v.continued = version == kContinuedFormatVersion;
+  const uint32_t header_words = v.continued ? kContinuedHeaderWords : kHeaderWords;
+  if (stream.size() < header_words * 4)
+    return invalid_argument("video stream: shorter than its header");
+  if (v.continued) v.reference_checksum = word_at(stream, kHeaderWords);
   v.width = word_at(stream, 2), v.height = word_at(stream, 3), v.frames = word_at(stream, 4);
   v.quality = word_at(stream, 5), v.search = word_at(stream, 6);
   const Geometry g{v.width, v.height};
@@ -174,8 +233,9 @@ Result<DecodedVideo> decode_video(ByteView stream) {
       word_at(stream, 8) != g.region_words()) {
     return invalid_argument("video stream: header fields out of range");
   }
+  if (v.continued) P2C2R_RETURN_IF_ERROR(check_previous(v, previous));
   const uint64_t slices = uint64_t{g.mbs_y()} * v.frames, region = g.region_words();
-  const uint64_t expected = 4 * (kHeaderWords + slices + slices * region);
+  const uint64_t expected = 4 * (header_words + slices + slices * region);
   if (stream.size() != expected) {
     return invalid_argument("video stream: " + std::to_string(stream.size()) +
                             " bytes, header says " + std::to_string(expected));
@@ -188,11 +248,11 @@ Result<DecodedVideo> decode_video(ByteView stream) {
     v.frame_bits.push_back(0);
     for (uint32_t row = 0; row < g.mbs_y(); ++row) {
       const uint64_t s = uint64_t{f} * g.mbs_y() + row;
-      const uint32_t bits = word_at(stream, kHeaderWords + s);
+      const uint32_t bits = word_at(stream, header_words + s);
       if (bits > region * 32)
         return invalid_argument("video stream: slice length exceeds its region");
-      BitReader in(stream.subspan(4 * (kHeaderWords + slices + s * region), 4 * region), bits);
-      P2C2R_RETURN_IF_ERROR(decode_slice(v, f, row, in, q));
+      BitReader in(stream.subspan(4 * (header_words + slices + s * region), 4 * region), bits);
+      P2C2R_RETURN_IF_ERROR(decode_slice(v, f, row, in, q, ref_planes(v, f, previous)));
       if (in.position() != bits) {
         return invalid_argument("video stream: frame " + std::to_string(f) + " slice " +
                                 std::to_string(row) + " has " +
@@ -203,6 +263,19 @@ Result<DecodedVideo> decode_video(ByteView stream) {
     }
   }
   return v;
+}
+
+Result<DecodedVideo> decode_chain(const std::vector<ByteView>& streams) {
+  if (streams.empty()) return invalid_argument("video stream chain: no streams");
+  DecodedVideo last;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    auto decoded = decode_video(streams[i], i == 0 ? nullptr : &last);
+    const std::string which =
+        "stream " + std::to_string(i + 1) + " of " + std::to_string(streams.size());
+    if (!decoded.ok()) return decoded.status().with_context(which);
+    last = std::move(*decoded);
+  }
+  return last;
 }
 
 Result<QualityReport> measure_quality(const DecodedVideo& v, ByteView original) {

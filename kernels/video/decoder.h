@@ -6,6 +6,11 @@
 // hostile stream gets an error Status, whatever its contents. The decoder
 // reconstructs with the same integer code as the encoder, so its frames are
 // exactly the encoder's reconstruction.
+//
+// A continued stream (format version 2: its frame 0 is a P-frame against the
+// last frame of the stream before it) decodes only given that predecessor,
+// decoded; a chain of units is decoded in order, each with the one before
+// (decode_chain).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,10 @@ namespace p2c2r::kernels::video {
 
 struct DecodedVideo {
   uint32_t width = 0, height = 0, frames = 0, quality = 0, search = 0;
+  // A continued stream: frame 0 predicts from the predecessor's last frame,
+  // whose reconstruction_checksum the header records.
+  bool continued = false;
+  uint32_t reference_checksum = 0;
   uint64_t payload_bits =
       0;  // entropy-coded bits of all slices (excluding header, length table, padding)
   std::vector<uint64_t> frame_bits;  // the same, per frame (frame 0 is the I-frame)
@@ -29,9 +38,20 @@ struct DecodedVideo {
   Bytes rgba(uint32_t f) const;
   // Bits per pixel of the coded payload over all frames.
   double bpp() const;
+  // The last frame's planes (Y, Cb, Cr back to back): what a stream that
+  // continues this one predicts from; and their reconstruction_checksum.
+  Bytes last_reconstruction() const;
+  uint32_t last_checksum() const;
 };
 
-Result<DecodedVideo> decode_video(ByteView stream);
+// Decodes one stream. `previous` is the decoded stream it continues; it is
+// required for a continued stream (and must have the same size and quality
+// and match the recorded checksum) and ignored for a self-contained one.
+Result<DecodedVideo> decode_video(ByteView stream, const DecodedVideo* previous = nullptr);
+
+// Decodes streams that continue one another, oldest first (the first
+// self-contained), and returns the last decoded; each error names the stream.
+Result<DecodedVideo> decode_chain(const std::vector<ByteView>& streams);
 
 struct QualityReport {
   double psnr_y = 0;    // dB, luma planes against the original frames' luma

@@ -1,5 +1,6 @@
 #include "kernels/video/encoder.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "kernels/image.h"
@@ -207,18 +208,37 @@ uint32_t code_slice(const Geometry& g, bool inter, const uint32_t* coefs, const 
 }  // namespace
 
 std::vector<uint32_t> stream_header(const EncodeSettings& s) {
-  return {kMagic,    kFormatVersion, s.geometry.width,   s.geometry.height,        s.frames,
-          s.quality, s.search,       s.geometry.mbs_y(), s.geometry.region_words()};
+  std::vector<uint32_t> header = {kMagic,
+                                  s.continued() ? kContinuedFormatVersion : kFormatVersion,
+                                  s.geometry.width,
+                                  s.geometry.height,
+                                  s.frames,
+                                  s.quality,
+                                  s.search,
+                                  s.geometry.mbs_y(),
+                                  s.geometry.region_words()};
+  if (s.continued()) {
+    const Geometry& g = s.geometry;
+    header.push_back(reconstruction_checksum(s.reference.subspan(0, g.luma()),
+                                             s.reference.subspan(g.luma(), g.chroma()),
+                                             s.reference.subspan(g.luma() + g.chroma())));
+  }
+  return header;
 }
 
 Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, unsigned threads) {
   const Geometry& g = s.geometry;
   const auto q = quant_table(s.quality);
-  std::vector<uint8_t> recon(2 * g.frame_words());  // two reconstructed frames, ping-pong
+  // Two reconstructed frames, ping-pong: frame f writes slot f & 1 and
+  // predicts from the other, where a continued stream's reference starts.
+  std::vector<uint8_t> recon(2 * g.frame_words());
+  if (s.continued())
+    std::copy(s.reference.begin(), s.reference.end(), recon.begin() + g.frame_words());
   std::vector<uint32_t> coefs(uint64_t{g.mbs()} * kCoefWordsPerMb * s.frames),
       info(uint64_t{g.mbs()} * s.frames);
   for (uint32_t f = 0; f < s.frames; ++f) {
-    const uint8_t* ref = f == 0 ? nullptr : recon.data() + ((f - 1) & 1) * g.frame_words();
+    const bool inter = f > 0 || s.continued();
+    const uint8_t* ref = inter ? recon.data() + ((f + 1) & 1) * g.frame_words() : nullptr;
     uint8_t* out = recon.data() + (f & 1) * g.frame_words();
     parallel_for(g.mbs(), threads, [&](uint64_t begin, uint64_t end) {
       for (uint64_t mb = begin; mb < end; ++mb) {
@@ -235,8 +255,9 @@ Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, u
   parallel_for(slices, threads, [&](uint64_t begin, uint64_t end) {
     for (uint64_t sl = begin; sl < end; ++sl) {
       const uint64_t first_mb = sl * g.mbs_x();  // slices are MB rows, frame-major
-      stream[sl] = code_slice(g, sl >= g.mbs_y(), coefs.data() + first_mb * kCoefWordsPerMb,
-                              info.data() + first_mb, stream.data() + slices + sl * region, region);
+      stream[sl] =
+          code_slice(g, sl >= g.mbs_y() || s.continued(), coefs.data() + first_mb * kCoefWordsPerMb,
+                     info.data() + first_mb, stream.data() + slices + sl * region, region);
     }
   });
   Bytes out = to_bytes(stream_header(s));

@@ -16,9 +16,16 @@ struct EncodeSettings {
   uint32_t frames = 0;
   uint32_t quality = 0;
   uint32_t search = 0;
+  // Empty: frame 0 is an I-frame (a version-1 stream). Else the stream
+  // continues another: this is the other's last reconstructed frame
+  // (geometry.frame_words() bytes: Y, Cb, Cr planes), frame 0 a P-frame
+  // predicted from it (a version-2 stream).
+  ByteView reference;
+  bool continued() const { return !reference.empty(); }
 };
 
-// The stream header words (magic, version, geometry, settings, slice layout).
+// The stream header words (magic, version, geometry, settings, slice layout,
+// and for a continued stream the reference's checksum).
 std::vector<uint32_t> stream_header(const EncodeSettings& s);
 
 // Encodes `frames` RGBA8 frames (width*height words each, R in the low byte)

@@ -17,6 +17,7 @@ layout(push_constant) uniform Push {
   uint height;
   uint frames;
   uint region_words;
+  uint continued;  // 1: frame 0 is a P-frame too (a stream that continues another)
 } pc;
 
 uint g_base, g_count, g_acc, g_fill, g_bits;
@@ -57,7 +58,7 @@ void main() {
   uint slices = mbs_y * pc.frames;
   uint slice = gl_GlobalInvocationID.x;
   if (slice >= slices) return;
-  bool inter = slice >= mbs_y;
+  bool inter = slice >= mbs_y || pc.continued != 0u;
   g_base = slices + slice * pc.region_words;
   g_count = 0u; g_acc = 0u; g_fill = 0u; g_bits = 0u;
   int pmvx = 0, pmvy = 0;

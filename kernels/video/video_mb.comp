@@ -37,6 +37,7 @@ layout(push_constant) uniform Push {
   uint height;
   uint frame;
   uint search;
+  uint continued;  // 1: frame 0 is a P-frame too, against the reference the plan put in slot 1
 } pc;
 
 int cur[256];  // source luma of the macroblock
@@ -120,7 +121,7 @@ void main() {
   uint luma_words = pc.width * pc.height / 4u, frame_words = luma_words + luma_words / 2u;
   uint ref = ((pc.frame - 1u) & 1u) * frame_words;
   uint dst = (pc.frame & 1u) * frame_words;
-  bool inter = pc.frame > 0u;
+  bool inter = pc.frame > 0u || pc.continued != 0u;
   int row_words = w / 4;
   load_source(mbx, mby);
 

@@ -138,12 +138,15 @@ TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {
     EXPECT_TRUE(video.inputs_from_deps);
     std::vector<uint32_t> tiles;
     for (uint32_t t = 0; t < 6; ++t) tiles.push_back(frame[2 + t].index);
+    // Frame 1's video continues frame 0's stream: that unit's output follows the tiles.
+    if (f == 1) tiles.push_back(frame[8].index - per_frame);
     EXPECT_EQ(video.deps, tiles);
     const wire::ParamMap want_video = {{"width", kDefaultGameWidth},
                                        {"height", kDefaultGameHeight},
                                        {"frames", 1},
                                        {"tiles_x", 3},
-                                       {"tiles_y", 2}};
+                                       {"tiles_y", 2},
+                                       {"continues", f}};
     EXPECT_EQ(video.params, want_video);
     // The tiles' rectangles cover the video's frame exactly, once each.
     std::vector<int> covered(kDefaultGameWidth * kDefaultGameHeight, 0);
@@ -231,6 +234,51 @@ TEST(PlannerTest, GameFrameSizeComesFromTheVideoOrRaytraceStage) {
       << differ.status().message();
 }
 
+// The video units of a game make one stream: frame f continues the frames
+// since the last keyframe (every keyframe_interval-th frame, frame 0 first).
+TEST(PlannerTest, GameVideoContinuesTheStreamBetweenKeyframes) {
+  auto videos_of = [](const Plan& plan) {
+    std::vector<const PlannedUnit*> v;
+    for (const auto& u : plan.units)
+      if (u.stage == "video") v.push_back(&u);
+    return v;
+  };
+  auto s = game_spec(5, 2, "batch");
+  s.game->keyframe_interval = 2;
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  auto v = videos_of(*plan);
+  ASSERT_EQ(v.size(), 5u);
+  for (uint32_t f = 0; f < 5; ++f) {
+    const bool key = f % 2 == 0;
+    EXPECT_EQ(v[f]->params.at("continues"), key ? 0 : 1) << "frame " << f;
+    ASSERT_EQ(v[f]->deps.size(), key ? 2u : 3u) << "frame " << f;
+    if (!key) {
+      EXPECT_EQ(v[f]->deps.back(), v[f - 1]->index) << "frame " << f;
+    }
+  }
+
+  // The default: an I-frame every 8 frames; frame 7 continues frames 0..6.
+  auto long_game = plan_workload(game_spec(10, 1, "batch"), 0);
+  ASSERT_TRUE(long_game.ok()) << long_game.status().to_string();
+  v = videos_of(*long_game);
+  EXPECT_EQ(v[7]->params.at("continues"), 7);
+  ASSERT_EQ(v[7]->deps.size(), 1u + 7u);
+  for (uint32_t i = 0; i < 7; ++i) EXPECT_EQ(v[7]->deps[1 + i], v[i]->index);
+  EXPECT_EQ(v[8]->params.at("continues"), 0);
+  EXPECT_EQ(v[8]->deps.size(), 1u);
+  EXPECT_EQ(v[9]->params.at("continues"), 1);
+  EXPECT_EQ(v[9]->deps.back(), v[8]->index);
+
+  for (uint32_t bad : {0u, kMaxKeyframeInterval + 1}) {
+    auto b = game_spec(2, 1, "batch");
+    b.game->keyframe_interval = bad;
+    auto r = plan_workload(b, 0);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("game.keyframe_interval"), std::string::npos);
+  }
+}
+
 TEST(PlannerTest, GameRefusesParamsThePlannerSets) {
   for (const auto& [stage, name] :
        std::vector<std::pair<std::string, std::string>>{{"raytrace", "tile_x"},
@@ -238,7 +286,8 @@ TEST(PlannerTest, GameRefusesParamsThePlannerSets) {
                                                         {"raytrace", "from_world"},
                                                         {"raytrace", "world_bodies"},
                                                         {"video", "frames"},
-                                                        {"video", "tiles_x"}}) {
+                                                        {"video", "tiles_x"},
+                                                        {"video", "continues"}}) {
     auto s = game_spec(1, 2, "batch");
     s.game->stage_params[stage] = {{name, 1}};
     auto r = plan_workload(s, 0);

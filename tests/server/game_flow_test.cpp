@@ -2,7 +2,10 @@
 // unit with the kernels' CPU references: what flows between the units is real
 // data. Frame f's ray-traced tiles are sent frame f's validated physics
 // world and draw it; frame f's video unit is sent the validated outputs of
-// frame f's tiles, in tile order, and its stream decodes to those tiles.
+// frame f's tiles, in tile order, then the video outputs of the frames
+// before it back to the keyframe: its stream continues theirs with a P-frame
+// and decodes, after them, to its tiles.
+#include <optional>
 #include <set>
 
 #include "common/tile_grid.h"
@@ -70,7 +73,7 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
     return wire::ParamMap(given.begin(), given.end());
   };
   spec.game = wire::GameSpec{
-      .frames = 2,
+      .frames = 3,
       .tiles = 4,
       .seed = 9,
       .stage_params = {{"ai", small("nn_mlp")},
@@ -92,7 +95,9 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   std::map<uint64_t, Bytes> worlds;   // physics outputs, by unit id
   std::set<std::string> drawn;        // digests of the worlds the tiles were sent
   uint32_t videos = 0, tiles_seen = 0;
-  for (int step = 0; step < 40; ++step) {
+  std::vector<Bytes> streams;                            // the video units' outputs, in frame order
+  std::optional<kernels::video::DecodedVideo> previous;  // the last one, decoded
+  for (int step = 0; step < 60; ++step) {
     auto work = request(peer);
     if (!work) break;
     std::vector<Bytes> inputs;
@@ -114,28 +119,39 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
     }
     if (work->manifest.kernel != "video") continue;
     // A submission's units get consecutive ids in plan order, so this
-    // frame's four tiles are the four units before its video.
-    std::vector<std::string> tile_digests;
+    // frame's four tiles are the four units before its video; the earlier
+    // frames' videos follow them (the default keyframe interval is 8).
+    std::vector<std::string> want_digests;
     std::vector<Bytes> tiles;
     for (uint64_t t = unit - 4; t < unit; ++t) {
       ASSERT_TRUE(outputs.count(t)) << "tile unit " << t << " ran before the video";
-      tile_digests.push_back(digest_of(outputs[t]).hex());
+      want_digests.push_back(digest_of(outputs[t]).hex());
       tiles.push_back(outputs[t]);
     }
-    EXPECT_EQ(work->manifest.inputs, tile_digests) << "the video's inputs are its tiles, in order";
-    EXPECT_EQ(inputs, tiles);
+    std::vector<Bytes> want_inputs = tiles;
+    for (const Bytes& s : streams) {
+      want_digests.push_back(digest_of(s).hex());
+      want_inputs.push_back(s);
+    }
+    EXPECT_EQ(work->manifest.inputs, want_digests)
+        << "the video's inputs are its tiles, in order, then the stream so far";
+    EXPECT_EQ(inputs, want_inputs);
+    EXPECT_EQ(work->manifest.params.at("continues"), int64_t(streams.size()));
     const kernels::video::TiledFrames shape{48, 32, 1, tile_grid_for(4)};
     const Bytes frame = kernels::video::assemble_tiles(shape, tiles);
-    auto decoded = kernels::video::decode_video(out);
+    auto decoded = kernels::video::decode_video(out, previous ? &*previous : nullptr);
     ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
+    EXPECT_EQ(decoded->continued, !streams.empty()) << "frame 0 an I-frame, then P-frames";
     auto q = kernels::video::measure_quality(*decoded, frame);
     ASSERT_TRUE(q.ok());
     EXPECT_GT(q->psnr_rgb, 25.0) << "the stream shows the rendered frame";
+    streams.push_back(out);
+    previous = std::move(*decoded);
     ++videos;
   }
-  EXPECT_EQ(videos, 2u);
-  EXPECT_EQ(tiles_seen, 8u);
-  EXPECT_EQ(drawn.size(), 2u) << "each frame's tiles draw that frame's (different) world";
+  EXPECT_EQ(videos, 3u);
+  EXPECT_EQ(tiles_seen, 12u);
+  EXPECT_EQ(drawn.size(), 3u) << "each frame's tiles draw that frame's (different) world";
   EXPECT_EQ(status(id).state, "done");
 }
 

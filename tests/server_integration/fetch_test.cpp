@@ -87,6 +87,78 @@ TEST_F(FetchTest, ValidOutputComesBackVerifiedRawAndAsAPicture) {
   EXPECT_EQ(read_file(out + "/unit-0-raytrace.png").substr(0, 4), "\x89PNG");
 }
 
+// A 3-frame game run by a peer that computes each unit with the CPU
+// reference on the inputs the server sends (its dependencies' outputs):
+// frames 1 and 2's videos continue frame 0's stream with P-frames, and
+// fetch shows each after the ones it continues.
+TEST_F(FetchTest, GameVideoStreamOfPFramesDecodesInOrder) {
+  static const kernels::Registry registry = kernels::builtin_registry();
+  wire::WorkloadSpec spec;
+  spec.kind = "game";
+  spec.name = "three frames";
+  spec.replication.min_quorum = 1;
+  spec.replication.target_nresults = 1;
+  const auto small = [&](const char* kernel) {
+    const auto given = (*registry.find(kernel))->small_params();
+    return wire::ParamMap(given.begin(), given.end());
+  };
+  spec.game = wire::GameSpec{
+      .frames = 3,
+      .tiles = 2,
+      .seed = 4,
+      .stage_params = {{"ai", small("nn_mlp")},
+                       {"physics", {{"bodies", 16}, {"steps", 4}, {"grid", 4}}},
+                       {"raytrace", {{"samples", 1}, {"max_depth", 1}, {"mesh_detail", 0}}},
+                       {"video", {{"width", 48}, {"height", 32}}}}};
+  auto body =
+      http::ok_body(admin_.request("POST", "/v1/workloads", bytes_of(wire::serialize(spec))));
+  ASSERT_TRUE(body.ok()) << body.status().to_string();
+  const uint64_t id = wire::parse<wire::WorkloadStatus>(*body)->id;
+
+  Peer peer(server_, "gamer",
+            {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 1, 0.1}});
+  uint32_t continued = 0;
+  for (int step = 0; step < 40; ++step) {
+    auto a = peer.work();
+    if (!a) break;
+    const kernels::Kernel* k = *registry.find(a->manifest.kernel);
+    const auto params = k->resolve_params(a->manifest.seed, a->manifest.params).value();
+    std::vector<Bytes> inputs;
+    for (const auto& digest : a->manifest.inputs) {
+      auto blob = peer.call("GET", "/v1/blobs/" + digest, "");
+      ASSERT_EQ(blob.status, 200) << blob.body;
+      inputs.emplace_back(blob.body.begin(), blob.body.end());
+    }
+    if (inputs.empty()) inputs = k->generate_inputs(params).value();
+    auto out = k->reference(params, inputs, 1);
+    ASSERT_TRUE(out.ok()) << a->manifest.kernel << ": " << out.status().to_string();
+    if (a->manifest.kernel == "video" && params.get("continues") > 0) ++continued;
+    const std::string text(out->begin(), out->end());
+    EXPECT_EQ(peer.report(a->replica_id, text).status, 200);
+    auto up = peer.call("PUT", "/v1/replicas/" + std::to_string(a->replica_id) + "/output", text,
+                        "application/octet-stream");
+    EXPECT_EQ(up.status, 200) << up.body;
+  }
+  EXPECT_EQ(continued, 2u) << "frames 1 and 2 continue the stream";
+  ASSERT_EQ(testing::status(admin_, id).state, "done");
+
+  const std::string out = dir_.file("game");
+  auto r = cli("fetch " + std::to_string(id) + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<std::string> videos;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find("-video.png") != std::string::npos) videos.push_back(name);
+  }
+  EXPECT_EQ(videos.size(), 3u) << r.out;
+  size_t shown = 0, pos = 0;
+  while ((pos = r.out.find("(P-frames continuing the unit before)", pos)) != std::string::npos) {
+    ++shown;
+    ++pos;
+  }
+  EXPECT_EQ(shown, 2u) << r.out;
+}
+
 TEST_F(FetchTest, NothingValidYetUnknownWorkloadAndBadArgumentsAreClear) {
   const uint64_t id = submit_raytrace();
   auto pending = cli("fetch " + std::to_string(id) + " --out " + dir_.file("o1"));
