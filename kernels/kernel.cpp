@@ -55,7 +55,7 @@ Result<std::string> Kernel::write_output(const Params&, ByteView output,
   return std::string("raw bytes");
 }
 
-Status expect_input_sizes(const std::vector<std::string>& names, const std::vector<Bytes>& inputs,
+Status expect_input_sizes(const std::vector<std::string>& names, std::span<const Bytes> inputs,
                           const std::vector<uint64_t>& expected_sizes) {
   if (inputs.size() != expected_sizes.size()) {
     return invalid_argument("expected " + std::to_string(expected_sizes.size()) +

@@ -172,7 +172,7 @@ class Kernel {
 };
 
 // Checks sizes of inputs against expected byte counts, with a message naming the input.
-Status expect_input_sizes(const std::vector<std::string>& names, const std::vector<Bytes>& inputs,
+Status expect_input_sizes(const std::vector<std::string>& names, std::span<const Bytes> inputs,
                           const std::vector<uint64_t>& expected_sizes);
 
 }  // namespace p2c2r::kernels

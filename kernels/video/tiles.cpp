@@ -32,7 +32,7 @@ std::vector<std::string> tile_input_names(const TiledFrames& t) {
   return names;
 }
 
-Status check_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles) {
+Status check_tiles(const TiledFrames& t, std::span<const Bytes> tiles) {
   if (tiles.size() != t.blobs()) {
     return invalid_argument("expected " + std::to_string(t.blobs()) + " tile input(s) (" +
                             std::to_string(t.frames) + " frame(s) of " +
@@ -53,7 +53,7 @@ Status check_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles) {
   return Status::Ok();
 }
 
-Bytes assemble_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles) {
+Bytes assemble_tiles(const TiledFrames& t, std::span<const Bytes> tiles) {
   Bytes frames(frame_bytes(t) * t.frames);
   for (uint32_t b = 0; b < t.blobs(); ++b) {
     for_each_tile_row(t, b, [&](uint64_t at, uint64_t from, uint64_t n) {

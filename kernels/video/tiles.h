@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,11 +34,11 @@ struct TiledFrames {
 std::vector<std::string> tile_input_names(const TiledFrames& t);
 
 // Checks the count and the size of every tile (tile width x height x 4 bytes).
-Status check_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles);
+Status check_tiles(const TiledFrames& t, std::span<const Bytes> tiles);
 
 // The frames (frames x height x width RGBA8 words as bytes, frame-major)
 // that the tiles make up. The caller has checked them with check_tiles.
-Bytes assemble_tiles(const TiledFrames& t, const std::vector<Bytes>& tiles);
+Bytes assemble_tiles(const TiledFrames& t, std::span<const Bytes> tiles);
 
 // The inverse: cuts whole frames (as above) into tiles.
 std::vector<Bytes> cut_tiles(const TiledFrames& t, ByteView frames);

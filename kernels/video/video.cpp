@@ -56,8 +56,10 @@ TiledFrames tiled_of(const Params& p) {
 // What a unit encodes, checked: its frames (tiles assembled) and, for a
 // continued stream, the reconstruction its frame 0 predicts from.
 struct UnitInputs {
-  Bytes frames;
+  ByteView input;   // whole frames: the unit's first input (not copied)
+  Bytes assembled;  // tiled units: the frames assembled from the tiles
   Bytes reference;  // empty unless continues > 0
+  ByteView frames() const { return assembled.empty() ? input : ByteView(assembled); }
 };
 
 // The last reconstructed frame of the reference chain, which must be coded
@@ -148,7 +150,7 @@ class VideoKernel final : public Kernel {
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
                           unsigned threads) const override {
     P2C2R_ASSIGN_OR_RETURN(const UnitInputs in, unit_inputs(p, inputs));
-    return video::encode_video(settings_of(p, in.reference), from_bytes<uint32_t>(in.frames),
+    return video::encode_video(settings_of(p, in.reference), from_bytes<uint32_t>(in.frames()),
                                threads);
   }
 
@@ -170,8 +172,8 @@ class VideoKernel final : public Kernel {
     }
     Plan plan;
     plan.buffers = {
-        {.size = in.frames.size(), .init = std::move(in.frames)},  // 0 frames
-        {.size = g.frame_words() * 2, .init = std::move(recon)},   // 1 reconstruction (2 frames)
+        {.size = in.frames().size(), .init = Bytes(in.frames().begin(), in.frames().end())},  // 0
+        {.size = g.frame_words() * 2, .init = std::move(recon)},  // 1 reconstruction (2 frames)
         {.size = uint64_t{g.mbs()} * video::kCoefWordsPerMb * 4 * frames, .init = {}},  // 2 levels
         {.size = uint64_t{g.mbs()} * 4 * frames, .init = {}},                           // 3 mb info
         {.size = q.size() * 4,
@@ -268,17 +270,16 @@ class VideoKernel final : public Kernel {
                               std::to_string(expected - k) + " of frames, " + std::to_string(k) +
                               " reference streams), got " + std::to_string(inputs.size()));
     }
-    std::vector<Bytes> trimmed;  // the frame inputs, copied only when references follow them
-    if (k > 0) trimmed.assign(inputs.begin(), inputs.end() - k);
-    const std::vector<Bytes>& own = k > 0 ? trimmed : inputs;
+    // The frame inputs come first. Viewed, not copied: the reference's time is measured.
+    const auto own = std::span<const Bytes>(inputs).first(inputs.size() - k);
     UnitInputs in;
     if (tiled(p)) {
       P2C2R_RETURN_IF_ERROR(video::check_tiles(tiled_of(p), own));
-      in.frames = video::assemble_tiles(tiled_of(p), own);
+      in.assembled = video::assemble_tiles(tiled_of(p), own);
     } else {
       P2C2R_RETURN_IF_ERROR(expect_input_sizes(
           input_names(), own, {uint64_t{p.u32("width")} * p.u32("height") * 4 * p.u32("frames")}));
-      in.frames = own[0];
+      in.input = own[0];
     }
     if (k > 0) {
       P2C2R_ASSIGN_OR_RETURN(in.reference, reference_of(p, std::span<const Bytes>(inputs).last(k)));
