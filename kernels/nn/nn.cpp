@@ -13,6 +13,8 @@
 
 #include "common/rng.h"
 #include "kernels/nn/inference.h"
+#include "kernels/nn/observe.h"
+#include "kernels/physics/world.h"
 #include "kernels/registry.h"
 #include "nn_argmax.spv.h"
 #include "nn_conv.spv.h"
@@ -73,6 +75,10 @@ class NnKernel : public Kernel {
             {"nn_argmax", nn_argmax_spv, {.binding_count = 2, .push_constant_size = 8}}};
   }
   std::vector<std::string> input_names() const override { return {"weights", "observations"}; }
+  std::vector<std::string> input_names_for(const Params& p) const override {
+    if (observes_world(p)) return {"weights", "world"};
+    return input_names();
+  }
 
   Status check_inputs(const Params& p, const std::vector<Bytes>& inputs) const override {
     return decode(p, inputs).status();
@@ -81,12 +87,20 @@ class NnKernel : public Kernel {
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
                           unsigned threads) const override {
     P2C2R_ASSIGN_OR_RETURN(Model model, decode(p, inputs));
+    if (observes_world(p)) {
+      const Bytes obs = observations(p, model, inputs[1]);
+      return nn::infer_reference(model, obs, p.u32("batch"), threads);
+    }
     return nn::infer_reference(model, inputs[1], p.u32("batch"), threads);
   }
 
   Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs,
                     uint32_t local_size) const override {
     P2C2R_ASSIGN_OR_RETURN(Model model, decode(p, inputs));
+    if (observes_world(p)) {
+      const Bytes obs = observations(p, model, inputs[1]);
+      return nn::plan_inference(model, obs, p.u32("batch"), local_size);
+    }
     return nn::plan_inference(model, inputs[1], p.u32("batch"), local_size);
   }
 
@@ -103,6 +117,18 @@ class NnKernel : public Kernel {
   // The architecture the parameters describe, without learned values.
   virtual Model skeleton(const Params& p) const = 0;
 
+  // Whether the second input is a physics world (from_world=1) whose bodies
+  // are the NPCs, observed by nn::observations_from_world.
+  virtual bool observes_world(const Params&) const { return false; }
+  static nn::WorldView world_view(const Params& p) {
+    return {.bodies = p.u32("batch"), .grid = p.u32("world_grid")};
+  }
+  static Bytes observations(const Params& p, const Model& model, ByteView world) {
+    return nn::observations_from_world(world_view(p), world,
+                                       static_cast<uint32_t>(model.input.elements()),
+                                       model.input_zero_point);
+  }
+
   Status check_params(const Params& p) const override {
     return nn::validate_model(skeleton(p), /*check_data=*/false);
   }
@@ -112,7 +138,8 @@ class NnKernel : public Kernel {
   // architecture and that the observations fit it.
   Result<Model> decode(const Params& p, const std::vector<Bytes>& inputs) const {
     if (inputs.size() != 2)
-      return invalid_argument("expected 2 input blobs (weights, observations), got " +
+      return invalid_argument(std::string("expected 2 input blobs (weights, ") +
+                              (observes_world(p) ? "world" : "observations") + "), got " +
                               std::to_string(inputs.size()));
     P2C2R_ASSIGN_OR_RETURN(Model model, nn::decode_model(inputs[0]));
     const Model expected = skeleton(p);
@@ -130,6 +157,10 @@ class NnKernel : public Kernel {
                                 a.in.to_string() + " -> " + a.out.to_string() +
                                 ") differs from the parameters' architecture (" + b.in.to_string() +
                                 " -> " + b.out.to_string() + ")");
+    }
+    if (observes_world(p)) {
+      P2C2R_RETURN_IF_ERROR(nn::check_world_for_observations(world_view(p), inputs[1]));
+      return model;
     }
     const uint64_t obs = uint64_t(p.get("batch")) * model.input.elements();
     if (inputs[1].size() != obs)
@@ -167,27 +198,53 @@ class MlpKernel final : public NnKernel {
     return "int8 MLP policy: NPC feature vectors -> logits and chosen actions";
   }
   std::vector<ParamSpec> param_specs() const override {
-    return {{"batch", 1, 8192, 4096, "NPC observations per unit"},
-            {"inputs", 1, 1024, 64, "features per observation"},
-            {"hidden", 1, 1024, 128, "width of each hidden layer"},
-            {"hidden_layers", 0, 8, 2, "hidden dense + ReLU layers"},
-            {"actions", 2, 256, 16, "actions (logits) per NPC"}};
+    return {
+        {"batch", 1, 8192, 4096, "NPC observations per unit"},
+        {"inputs", 1, 1024, 64, "features per observation"},
+        {"hidden", 1, 1024, 128, "width of each hidden layer"},
+        {"hidden_layers", 0, 8, 2, "hidden dense + ReLU layers"},
+        {"actions", 2, 256, 16, "actions (logits) per NPC"},
+        {"from_world", 0, 1, 0,
+         "0: the second input is observations; 1: it is a physics world, one NPC per body "
+         "(batch = its bodies), observed on the CPU"},
+        {"world_grid", 2, 64, 6, "from_world: the world's box side in units (its physics 'grid')"}};
   }
   std::map<std::string, int64_t> small_params() const override {
     return {{"batch", 37}, {"inputs", 13}, {"hidden", 20}, {"hidden_layers", 2}, {"actions", 5}};
   }
 
+  // from_world: a world as a physics unit would start from (bodies at rest).
   Result<std::vector<Bytes>> generate_inputs(const Params& p) const override {
     Rng rng(p.seed);
     Model model = skeleton(p);
     model.input_zero_point = static_cast<int32_t>(rng.between(-16, 16));
     fill_model(model, rng);
+    if (observes_world(p)) {
+      physics::Config config;
+      config.bodies = p.u32("batch");
+      config.grid = p.u32("world_grid");
+      config.radius = physics::kOne / 4;
+      return std::vector<Bytes>{nn::encode_model(model), physics::generate_world(config, p.seed)};
+    }
     Bytes obs(uint64_t(p.get("batch")) * model.input.elements());
     for (auto& b : obs) b = static_cast<uint8_t>(rng.between(-128, 127));
     return std::vector<Bytes>{nn::encode_model(model), std::move(obs)};
   }
 
  protected:
+  bool observes_world(const Params& p) const override { return p.get("from_world") != 0; }
+  Status check_params(const Params& p) const override {
+    P2C2R_RETURN_IF_ERROR(NnKernel::check_params(p));
+    if (observes_world(p)) {
+      const uint64_t grid = p.get("world_grid");
+      if (p.get("batch") > nn::kMaxWorldNpcs || uint64_t(p.get("batch")) > grid * grid * grid)
+        return invalid_argument("nn_mlp: from_world takes at most " +
+                                std::to_string(nn::kMaxWorldNpcs) +
+                                " bodies, and at most world_grid^3 (one per cell)");
+    }
+    return Status::Ok();
+  }
+
   Model skeleton(const Params& p) const override {
     Model m{.input = {1, 1, p.u32("inputs")}};
     Shape shape = m.input;
