@@ -55,9 +55,10 @@ struct GameWorld {
 };
 
 // Parameters the planner sets itself; a user giving them would break the
-// agreement between the tiles and the video.
+// agreement between the world, the AI, the tiles and the video.
 Status refuse_planner_params(const wire::GameSpec& game) {
   const std::pair<const char*, std::vector<const char*>> owned[] = {
+      {"ai", {"batch", "from_world", "world_grid"}},
       {"raytrace",
        {"tile_x", "tile_y", "tile_width", "tile_height", "from_world", "world_bodies", "world_grid",
         "world_radius"}},
@@ -67,8 +68,10 @@ Status refuse_planner_params(const wire::GameSpec& game) {
     if (it == game.stage_params.end()) continue;
     for (const char* name : names)
       if (it->second.count(name))
-        return invalid_argument(std::string("game.stage_params.") + stage + "." + name +
-                                ": set by the planner from game.tiles, not by the workload");
+        return invalid_argument(
+            std::string("game.stage_params.") + stage + "." + name +
+            ": set by the planner (from game.tiles, the world and the stream), not by "
+            "the workload");
   }
   return Status::Ok();
 }
@@ -186,9 +189,15 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
     // f-1's validated world, frame f's tiles draw frame f's physics output
     // world (their one input; from_world=1), and frame f's video encodes the
     // frame that its tiles rendered (their outputs are its inputs, in tile
-    // order). The AI runs in frame order after the physics, on inputs
-    // generated from its seed.
-    const uint32_t a = add(ai, 0, f == 0 ? std::vector<uint32_t>{} : std::vector{prev_physics});
+    // order). Frame f's AI observes frame f-1's world: one NPC per body
+    // (from_world=1); frame 0's, before any world exists, runs on
+    // observations generated from its seed, for as many NPCs.
+    const int64_t npcs = world.bodies;
+    const uint32_t a = f == 0
+                           ? add(ai, 0, {}, false, {{"batch", npcs}})
+                           : add(ai, 0, {prev_physics}, true,
+                                 {{"batch", npcs}, {"from_world", 1}, {"world_grid", world.grid}});
+    plan.units.back().seed = game.seed;  // one NPC policy (the weights) for every frame
     const uint32_t p = f == 0 ? add(physics, 0, {a}, false, physics_world)
                               : add(physics, 0, {prev_physics}, true, physics_world);
     std::vector<uint32_t> tiles;

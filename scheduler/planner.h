@@ -104,8 +104,10 @@ struct PlannedUnit {
   int64_t deadline_ms = 0;     // unix ms
   int64_t delay_bound_ms = 0;  // how long one replica may take
   // Indices of units this one waits for. When `inputs_from_deps`, their
-  // canonical outputs are this unit's inputs, in order; otherwise they only
-  // order the work and the unit's inputs are generated from its seed.
+  // canonical outputs are this unit's last inputs, in order, after any the
+  // kernel takes beyond them, which are generated from its seed (the AI's
+  // weights before the world it observes); otherwise they only order the
+  // work and all of the unit's inputs are generated from its seed.
   std::vector<uint32_t> deps;
   bool inputs_from_deps = true;
 };

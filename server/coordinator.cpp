@@ -418,9 +418,8 @@ void Coordinator::fetch_blob(uint64_t host_id, const std::string& hex, const Non
       bool allowed = false;
       for (uint64_t rid : hosts_.at(host_id).active) {
         const Unit& u = units_.at(replicas_.at(rid).unit_id);
-        allowed = std::find(u.inputs.begin(), u.inputs.end(), hex) != u.inputs.end();
-        if (u.inputs.empty())
-          for (uint64_t dep : u.deps) allowed |= units_.at(dep).row.canonical == hex;
+        const auto in = inputs_of(u);
+        allowed = std::find(in.begin(), in.end(), hex) != in.end();
         if (allowed) break;
       }
       if (!allowed)

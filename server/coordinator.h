@@ -21,8 +21,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -152,8 +152,12 @@ class Coordinator {
     UnitRow row;
     wire::ParamMap params;
     std::vector<uint64_t> deps, dependants;
-    std::vector<std::string> inputs;  // generated input digests (units without deps)
-    uint32_t deps_pending = 0;        // deps not yet valid with their output stored
+    std::vector<std::string> inputs;  // generated input digests
+    // Its inputs are `inputs` followed by the outputs of its first
+    // `inputs_from_deps` dependencies (the kernel's input count less the
+    // generated ones, so a restart recomputes it from the kernel).
+    uint32_t inputs_from_deps = 0;
+    uint32_t deps_pending = 0;  // deps not yet valid with their output stored
     std::vector<uint64_t> replicas;
     std::string manifest_json, manifest_signature;
     uint64_t cost = 0;
@@ -175,6 +179,8 @@ class Coordinator {
   void set_unit_state(Unit& u, const std::string& state, std::vector<Mutation>& ops);
   void make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void sign_manifest(Unit& u);
+  // A unit's input digests in order: generated, then its dependencies' outputs.
+  std::vector<std::string> inputs_of(const Unit& u) const;
   void queue_replicas(Unit& u, uint32_t count);
   void settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void output_available(Unit& u, int64_t now, std::vector<Mutation>& ops);
@@ -204,8 +210,7 @@ class Coordinator {
   void catch_host(uint64_t host_id, int64_t now, std::vector<Mutation>& ops);
   void reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void run_trusted(Unit& u, const std::string& why);
-  void trusted_result(uint64_t unit_id, const std::string& why,
-                      Result<runtime::UnitResult> result);
+  void trusted_result(uint64_t unit_id, const std::string& why, Result<runtime::UnitResult> result);
   void blob_stored(const std::string& digest, uint64_t size, int64_t now,
                    std::vector<Mutation>& ops);
   void sync_credit(Host& h, std::vector<Mutation>& ops);

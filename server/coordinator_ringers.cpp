@@ -95,9 +95,10 @@ bool Coordinator::ringer_source_for(const Host& h, const Unit& u, int64_t now) c
   if (auto seen = ringers_of_host_.find(h.row.id);
       seen != ringers_of_host_.end() && seen->second.count(u.row.id))
     return false;
-  if (u.inputs.empty())
-    for (uint64_t dep : u.deps)
-      if (units_.at(dep).row.state != "valid" || units_.at(dep).row.canonical.empty()) return false;
+  for (uint32_t i = 0; i < u.inputs_from_deps && i < u.deps.size(); ++i) {
+    const Unit& dep = units_.at(u.deps[i]);
+    if (dep.row.state != "valid" || dep.row.canonical.empty()) return false;
+  }
   const Workload& w = workloads_.at(u.row.workload_id);
   scheduler::ReadyUnit probe;
   probe.unit_id = u.row.id;
@@ -140,9 +141,7 @@ std::optional<std::string> Coordinator::assign_ringer(Host& h, int64_t now,
   m.kernel_version = src.row.kernel_version;
   m.params = src.params;
   m.seed = src.row.seed;
-  m.inputs = src.inputs;
-  if (m.inputs.empty())
-    for (uint64_t dep : src.deps) m.inputs.push_back(units_.at(dep).row.canonical);
+  m.inputs = inputs_of(src);
   m.deadline_ms = now + std::max(src.row.delay_bound_ms, src.row.deadline_ms - w.row.created_ms);
 
   ReplicaRow r;

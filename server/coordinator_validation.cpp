@@ -166,8 +166,7 @@ void Coordinator::judge(Unit& u, const std::vector<uint64_t>& ids, bool valid, i
     ops.push_back(r);
     if (r.host_id == kServerHost) continue;
     const uint64_t host = r.host_id;
-    record(host, u, valid ? validator::Verdict::kValid : validator::Verdict::kInvalid,
-           !unverified);
+    record(host, u, valid ? validator::Verdict::kValid : validator::Verdict::kInvalid, !unverified);
     if (valid && unverified) {
       (void)ledger_.add_pending(id, host, submitter_id(w.row.submitter), u.cost);
       unverified_[host].push_back({id, u.row.id, id});
@@ -249,9 +248,7 @@ void Coordinator::run_trusted(Unit& u, const std::string& why) {
   job.kernel = u.row.kernel;
   job.seed = u.row.seed;
   job.params = u.params;
-  job.inputs = u.inputs;
-  if (job.inputs.empty())
-    for (uint64_t dep : u.deps) job.inputs.push_back(units_.at(dep).row.canonical);
+  job.inputs = inputs_of(u);
   job.done = [this, id = u.row.id, why](Result<runtime::UnitResult> result) {
     if (result.ok())  // the server's output is canonical if it is accepted: keep it
       if (Status s = blobs_.put(result->digest, result->output); !s.ok()) result = s;
@@ -386,10 +383,9 @@ std::optional<std::string> Coordinator::quarantine_reason(uint64_t host_id) cons
 wire::HostInfo Coordinator::host_info_of(const Host& h) const {
   const auto rec = book_.host(h.row.id);
   const auto credit = ledger_.host(h.row.id);
-  wire::HostInfo info{h.row.id,          h.row.name,      h.row.public_key,
-                      h.caps,            h.row.registered_ms, h.row.last_seen_ms,
-                      rec.valid,         rec.invalid,     rec.errors,
-                      giga(credit.granted)};
+  wire::HostInfo info{
+      h.row.id,           h.row.name, h.row.public_key, h.caps,     h.row.registered_ms,
+      h.row.last_seen_ms, rec.valid,  rec.invalid,      rec.errors, giga(credit.granted)};
   info.timeout_results = rec.timeouts;
   info.consecutive_valid = rec.consecutive_valid;
   info.error_rate = rec.error_rate;

@@ -77,13 +77,17 @@ void Coordinator::sign_manifest(Unit& u) {
   m.kernel_version = u.row.kernel_version;
   m.params = u.params;
   m.seed = u.row.seed;
-  m.inputs = u.inputs;
-  // Generated inputs mean the dependencies only ordered this unit.
-  if (u.inputs.empty())
-    for (uint64_t dep : u.deps) m.inputs.push_back(units_.at(dep).row.canonical);
+  m.inputs = inputs_of(u);
   m.deadline_ms = u.row.deadline_ms;
   u.manifest_json = wire::serialize(m);
   u.manifest_signature = options_.server_key->sign(wire::manifest_signing_bytes(m)).hex();
+}
+
+std::vector<std::string> Coordinator::inputs_of(const Unit& u) const {
+  std::vector<std::string> in = u.inputs;
+  for (uint32_t i = 0; i < u.inputs_from_deps && i < u.deps.size(); ++i)
+    in.push_back(units_.at(u.deps[i]).row.canonical);
+  return in;
 }
 
 void Coordinator::queue_replicas(Unit& u, uint32_t count) {
@@ -176,19 +180,26 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
       return respond(error_reply(params.status().with_context(pu.stage + " stage params")));
     checked[{pu.stage, pu.params}] = {*k, params->values, (*k)->cost(*params)};
   }
-  // Units without dependencies whose kernel takes inputs get them generated
-  // from their seed here, once, and stored as blobs: every replica then runs
-  // on the same bytes, which the manifest names by digest.
+  // A unit's inputs are generated blobs followed by its dependencies'
+  // outputs (where the plan says its deps carry data): the kernel's inputs
+  // not coming from dependencies are generated from the unit's seed here,
+  // once, and stored as blobs, so every replica runs on the same bytes,
+  // which the manifest names by digest.
   std::vector<std::vector<std::string>> inputs(plan->units.size());
+  std::vector<uint32_t> from_deps(plan->units.size(), 0);
   std::vector<BlobRow> new_blobs;
   for (const auto& pu : plan->units) {
     const Checked& c = checked_of(pu);
-    if (pu.inputs_from_deps && !pu.deps.empty()) continue;
     const kernels::Params params{pu.seed, c.params};
-    if (c.kernel->input_names_for(params).empty()) continue;
+    const size_t names = c.kernel->input_names_for(params).size();
+    from_deps[pu.index] =
+        pu.inputs_from_deps ? static_cast<uint32_t>(std::min(names, pu.deps.size())) : 0;
+    const size_t own = names - from_deps[pu.index];
+    if (own == 0) continue;
     auto generated = c.kernel->generate_inputs(params);
     if (!generated.ok())
       return respond(error_reply(generated.status().with_context(pu.stage + " stage inputs")));
+    generated->resize(std::min(generated->size(), own));  // the rest come from dependencies
     for (const Bytes& blob : *generated) {
       const Digest d = digest_of(blob);
       inputs[pu.index].push_back(d.hex());
@@ -239,6 +250,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
     }
     u.row.deps_json = Json(u.deps).dump();
     u.inputs = std::move(inputs[pu.index]);
+    u.inputs_from_deps = from_deps[pu.index];
     u.row.inputs_json = Json(u.inputs).dump();
     u.deps_pending = static_cast<uint32_t>(u.deps.size());
     w.units.push_back(id);
@@ -291,7 +303,6 @@ void Coordinator::cancel(uint64_t id, Respond respond) {
     respond(s.ok() ? json_reply(200, body) : error_reply(s));
   });
 }
-
 
 Reply Coordinator::list_hosts() {
   std::lock_guard lock(mu_);
@@ -384,9 +395,17 @@ Status Coordinator::load(const Snapshot& snap) {
     if (params.is_discarded())
       return internal_error("stored unit " + std::to_string(row.id) + ": params not JSON");
     u.params = params.get<wire::ParamMap>();
+    // Without its kernel or valid params a unit takes its dependencies'
+    // outputs when it has no generated inputs (the rule before kernels said).
+    u.inputs_from_deps = u.inputs.empty() ? static_cast<uint32_t>(u.deps.size()) : 0;
     if (auto k = options_.registry->find(row.kernel); k.ok()) {
       u.family = (*k)->family();
-      if (auto p = (*k)->resolve_params(row.seed, u.params); p.ok()) u.cost = (*k)->cost(*p);
+      if (auto p = (*k)->resolve_params(row.seed, u.params); p.ok()) {
+        u.cost = (*k)->cost(*p);
+        const size_t names = (*k)->input_names_for(*p).size();
+        u.inputs_from_deps = static_cast<uint32_t>(
+            std::min(u.deps.size(), names > u.inputs.size() ? names - u.inputs.size() : 0));
+      }
     }
     auto w = workloads_.find(row.workload_id);
     if (w == workloads_.end())

@@ -123,7 +123,45 @@ TEST(PlannerTest, StageParamsReachTheirUnits) {
   auto plan = plan_workload(s, 0);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->units[2].params.at("width"), 64);
-  EXPECT_TRUE(plan->units[0].params.empty());
+  // The AI's only parameter is the planner's: one NPC per body of the world.
+  EXPECT_EQ(plan->units[0].params, (wire::ParamMap{{"batch", 64}}));
+}
+
+TEST(PlannerTest, GameAiObservesThePreviousFramesWorld) {
+  auto s = game_spec(3, 2, "batch");
+  s.game->stage_params["physics"] = {{"bodies", 40}, {"grid", 5}};
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  const auto& u = plan->units;
+  std::vector<const PlannedUnit*> ai, physics;
+  for (const auto& unit : u) {
+    if (unit.stage == "ai") ai.push_back(&unit);
+    if (unit.stage == "physics") physics.push_back(&unit);
+  }
+  ASSERT_EQ(ai.size(), 3u);
+  ASSERT_EQ(physics.size(), 3u);
+  // Frame 0 has no world yet: seeded observations for as many NPCs.
+  EXPECT_TRUE(ai[0]->deps.empty());
+  EXPECT_FALSE(ai[0]->inputs_from_deps);
+  EXPECT_EQ(ai[0]->params, (wire::ParamMap{{"batch", 40}}));
+  for (uint32_t f = 1; f < 3; ++f) {
+    EXPECT_EQ(ai[f]->deps, std::vector<uint32_t>{physics[f - 1]->index}) << "frame " << f;
+    EXPECT_TRUE(ai[f]->inputs_from_deps);
+    EXPECT_EQ(ai[f]->params.at("from_world"), 1);
+    EXPECT_EQ(ai[f]->params.at("batch"), 40);
+    EXPECT_EQ(ai[f]->params.at("world_grid"), 5);
+  }
+}
+
+TEST(PlannerTest, GameAiParametersThePlannerSetsAreRefused) {
+  for (const char* name : {"batch", "from_world", "world_grid"}) {
+    auto s = game_spec(1, 2, "batch");
+    s.game->stage_params["ai"] = {{name, 1}};
+    auto plan = plan_workload(s, 0);
+    ASSERT_FALSE(plan.ok()) << name;
+    EXPECT_NE(plan.status().message().find(std::string("ai.") + name), std::string::npos)
+        << plan.status().message();
+  }
 }
 
 TEST(PlannerTest, GameVideoTakesItsFramesTilesAsDataInTileOrder) {

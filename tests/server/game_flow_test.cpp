@@ -72,11 +72,17 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
     const auto given = (*registry_.find(kernel))->small_params();
     return wire::ParamMap(given.begin(), given.end());
   };
+  // The AI has one NPC per body of the world (the planner sets its batch).
+  const auto small_ai = [&] {
+    wire::ParamMap ai = small("nn_mlp");
+    ai.erase("batch");
+    return ai;
+  };
   spec.game = wire::GameSpec{
       .frames = 3,
       .tiles = 4,
       .seed = 9,
-      .stage_params = {{"ai", small("nn_mlp")},
+      .stage_params = {{"ai", small_ai()},
                        // Small and fast, within the 64 bodies a frame can draw.
                        {"physics",
                         {{"bodies", 32},
@@ -94,7 +100,7 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   std::map<uint64_t, Bytes> outputs;  // by unit id
   std::map<uint64_t, Bytes> worlds;   // physics outputs, by unit id
   std::set<std::string> drawn;        // digests of the worlds the tiles were sent
-  uint32_t videos = 0, tiles_seen = 0;
+  uint32_t videos = 0, tiles_seen = 0, ai_observing = 0;
   std::vector<Bytes> streams;                            // the video units' outputs, in frame order
   std::optional<kernels::video::DecodedVideo> previous;  // the last one, decoded
   for (int step = 0; step < 60; ++step) {
@@ -105,6 +111,15 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
     const uint64_t unit = work->manifest.unit_id;
     outputs[unit] = out;
     if (work->manifest.kernel == "physics") worlds[unit] = out;
+    if (work->manifest.kernel == "nn_mlp" && !worlds.empty()) {
+      // Frame f's AI observes frame f-1's world: the last physics output.
+      const Bytes& world = worlds.rbegin()->second;
+      EXPECT_EQ(work->manifest.params.at("from_world"), 1);
+      EXPECT_EQ(work->manifest.params.at("batch"), 32) << "one NPC per body";
+      ASSERT_EQ(inputs.size(), 2u);
+      EXPECT_EQ(inputs[1], world) << "AI unit " << unit << " is sent the previous frame's world";
+      ++ai_observing;
+    }
     if (work->manifest.kernel == "raytrace") {
       // Its frame's physics unit is the last one before it in plan order.
       auto physics = worlds.lower_bound(unit);
@@ -151,6 +166,7 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   }
   EXPECT_EQ(videos, 3u);
   EXPECT_EQ(tiles_seen, 12u);
+  EXPECT_EQ(ai_observing, 2u) << "frames 1 and 2 observe the world before them";
   EXPECT_EQ(drawn.size(), 3u) << "each frame's tiles draw that frame's (different) world";
   EXPECT_EQ(status(id).state, "done");
 }

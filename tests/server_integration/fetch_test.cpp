@@ -102,11 +102,17 @@ TEST_F(FetchTest, GameVideoStreamOfPFramesDecodesInOrder) {
     const auto given = (*registry.find(kernel))->small_params();
     return wire::ParamMap(given.begin(), given.end());
   };
+  // The AI has one NPC per body of the world (the planner sets its batch).
+  const auto small_ai = [&] {
+    wire::ParamMap ai = small("nn_mlp");
+    ai.erase("batch");
+    return ai;
+  };
   spec.game = wire::GameSpec{
       .frames = 3,
       .tiles = 2,
       .seed = 4,
-      .stage_params = {{"ai", small("nn_mlp")},
+      .stage_params = {{"ai", small_ai()},
                        {"physics", {{"bodies", 16}, {"steps", 4}, {"grid", 4}}},
                        {"raytrace", {{"samples", 1}, {"max_depth", 1}, {"mesh_detail", 0}}},
                        {"video", {{"width", 48}, {"height", 32}}}}};
