@@ -176,8 +176,8 @@ namespace {
 // Where each slice's words start in the payload (one more entry: the end),
 // from the length table, checked against the header's payload size (word 8)
 // and the stream's size before anything is decoded.
-Result<std::vector<uint64_t>> slice_offsets(ByteView stream, uint64_t header_words,
-                                            uint64_t slices, uint64_t region) {
+Result<std::vector<uint64_t>> slice_offsets(ByteView stream, uint64_t header_words, uint64_t slices,
+                                            uint64_t region) {
   const uint64_t payload = word_at(stream, 8);
   if (payload > slices * region)
     return invalid_argument("video stream: header fields out of range (payload size)");
@@ -268,9 +268,9 @@ Result<DecodedVideo> decode_video(ByteView stream, const DecodedVideo* previous)
     return invalid_argument("video stream: header fields out of range");
   }
   if (v.continued) P2C2R_RETURN_IF_ERROR(check_previous(v, previous));
-  P2C2R_ASSIGN_OR_RETURN(const std::vector<uint64_t> offsets,
-                         slice_offsets(stream, header_words, uint64_t{g.mbs_y()} * v.frames,
-                                       g.region_words()));
+  P2C2R_ASSIGN_OR_RETURN(
+      const std::vector<uint64_t> offsets,
+      slice_offsets(stream, header_words, uint64_t{g.mbs_y()} * v.frames, g.region_words()));
   const uint64_t slices = offsets.size() - 1, payload = header_words + slices;
   const auto q = quant_table(v.quality);
   for (uint32_t f = 0; f < v.frames; ++f) {

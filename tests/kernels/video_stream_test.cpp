@@ -83,8 +83,7 @@ TEST(VideoStreamTest, DecoderRefusesSliceLengthsThatOverrunThePayload) {
   Bytes s = stream;
   // Slice 0 claims every payload word and one more; the sum overruns the blob.
   set_word(s, kLengths, 32 * (word(stream, 8) + 1));
-  EXPECT_NE(refusal(s).find("slice lengths overrun the payload"), std::string::npos)
-      << refusal(s);
+  EXPECT_NE(refusal(s).find("slice lengths overrun the payload"), std::string::npos) << refusal(s);
   s = stream;
   set_word(s, kLengths + kSlices - 1, word(stream, kLengths + kSlices - 1) + 64);
   EXPECT_NE(refusal(s).find("overrun the payload"), std::string::npos) << refusal(s);
