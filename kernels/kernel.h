@@ -136,6 +136,17 @@ class Kernel {
   // The device plan for a given workgroup size.
   virtual Result<Plan> plan(const Params& params, const std::vector<Bytes>& inputs,
                             uint32_t local_size) const = 0;
+  // Turns what the plan's output buffers held (read back, concatenated) into
+  // the unit's output, on the CPU, before it is digested, stored or sent: a
+  // kernel whose device layout is padded for determinism (video writes each
+  // slice into a worst-case region) packs it here. Must be deterministic and
+  // refuse a malformed device output with an error, never read out of
+  // bounds; reference() returns the finished bytes directly, so device and
+  // reference outputs stay byte-identical. The default keeps the bytes.
+  virtual Result<Bytes> finish_output(const Params& params, Bytes device_output) const {
+    (void)params;
+    return device_output;
+  }
 
   // Cost model: integer operations per unit (credit and scheduling use it).
   virtual uint64_t cost(const Params& params) const = 0;

@@ -9,9 +9,13 @@ Result<UnitResult> execute_unit(Device& device, const kernels::Kernel& kernel,
       kernel.check_inputs(params, inputs).with_context("kernel " + kernel.name()));
   P2C2R_ASSIGN_OR_RETURN(kernels::Plan plan, kernel.plan(params, inputs, local_size));
   P2C2R_ASSIGN_OR_RETURN(RunOutput run, device.run(kernel, plan, local_size, timeout));
+  auto finished = kernel.finish_output(params, std::move(run.output));
+  if (!finished.ok())
+    return finished.status().with_context("kernel " + kernel.name() + ": the device's output");
+  Bytes output = std::move(finished).value();
   UnitResult result;
-  result.digest = digest_of(run.output);
-  result.output = std::move(run.output);
+  result.digest = digest_of(output);
+  result.output = std::move(output);
   result.stats = run.stats;
   return result;
 }

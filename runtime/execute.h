@@ -1,5 +1,5 @@
 // Running one work unit of a kernel on a device: inputs checked, plan built,
-// run, output digested. What the CLI, the peer's executor, the benchmark and
+// run, output finished (Kernel::finish_output) and digested. What the CLI, the peer's executor, the benchmark and
 // the server's trusted re-execution all call.
 #pragma once
 

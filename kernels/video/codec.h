@@ -14,15 +14,20 @@
 namespace p2c2r::kernels::video {
 
 constexpr uint32_t kMagic = 0x31563250;  // "P2V1" little-endian
-// Version 1: a self-contained stream, frame 0 an I-frame. Version 2: a stream
+// Version 3: a self-contained stream, frame 0 an I-frame. Version 4: a stream
 // that continues another (frame 0 a P-frame against the other's last
 // reconstruction); its header has one more word, the checksum of that
 // reconstruction (reconstruction_checksum), so a decoder can tell that it
-// was given the right predecessor.
-constexpr uint32_t kFormatVersion = 1;
-constexpr uint32_t kContinuedFormatVersion = 2;
-constexpr uint32_t kHeaderWords =
-    9;  // magic, version, w, h, frames, quality, search, slices/frame, region words
+// was given the right predecessor. Both are compact: each slice's used words
+// follow the length table back to back (stream.h). Versions 1 and 2 were the
+// same streams with every slice padded to a worst-case region (kernel
+// version 1); the device still writes that padded layout, and
+// Kernel::finish_output compacts it.
+constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kContinuedFormatVersion = 4;
+// magic, version, w, h, frames, quality, search, slices/frame, and word 8:
+// the payload's size in words (in the device's padded layout: the region size)
+constexpr uint32_t kHeaderWords = 9;
 constexpr uint32_t kContinuedHeaderWords = 10;  // ... and the reference's checksum
 // Streams a unit may continue through (its reference inputs): a keyframe
 // interval of at most kMaxChain + 1 units.
@@ -48,6 +53,7 @@ struct Geometry {
   uint64_t luma() const { return uint64_t{width} * height; }
   uint64_t chroma() const { return luma() / 4; }
   uint64_t frame_words() const { return luma() + 2 * chroma(); }
+  // A slice's worst-case size: its region in the device's padded layout.
   uint32_t region_words() const { return mbs_x() * kMaxWordsPerMb + 1; }
 };
 

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "kernels/video/codec.h"
+#include "kernels/video/stream.h"
 
 namespace p2c2r::kernels::video {
 namespace {
@@ -171,12 +173,45 @@ double DecodedVideo::bpp() const {
 
 namespace {
 
+// Where each slice's words start in the payload (one more entry: the end),
+// from the length table, checked against the header's payload size (word 8)
+// and the stream's size before anything is decoded.
+Result<std::vector<uint64_t>> slice_offsets(ByteView stream, uint64_t header_words, uint64_t slices,
+                                            uint64_t region) {
+  const uint64_t payload = word_at(stream, 8);
+  if (payload > slices * region)
+    return invalid_argument("video stream: header fields out of range (payload size)");
+  const uint64_t expected = 4 * (header_words + slices + payload);
+  if (stream.size() != expected) {
+    return invalid_argument("video stream: " + std::to_string(stream.size()) +
+                            " bytes, header says " + std::to_string(expected));
+  }
+  std::vector<uint64_t> offsets{0};
+  for (uint64_t s = 0; s < slices; ++s) {
+    const uint64_t bits = word_at(stream, header_words + s);
+    if (bits > region * 32)
+      return invalid_argument("video stream: slice " + std::to_string(s) +
+                              " is longer than a slice can be");
+    offsets.push_back(offsets.back() + slice_words(bits));
+    if (offsets.back() > payload) {
+      return invalid_argument("video stream: the slice lengths overrun the payload (" +
+                              std::to_string(payload) + " words) at slice " + std::to_string(s));
+    }
+  }
+  if (offsets.back() != payload) {
+    return invalid_argument("video stream: the slices end " +
+                            std::to_string(payload - offsets.back()) +
+                            " words before the payload does");
+  }
+  return offsets;
+}
+
 // A continued stream's predecessor: given, of the same size and quality, and
 // ending in the very reconstruction the stream was coded against.
 Status check_previous(const DecodedVideo& v, const DecodedVideo* previous) {
   if (previous == nullptr || previous->frames == 0)
     return invalid_argument(
-        "video stream: continues another stream (format version 2); decode it after the stream "
+        "video stream: continues another stream (format version 4); decode it after the stream "
         "it continues");
   if (previous->width != v.width || previous->height != v.height ||
       previous->quality != v.quality) {
@@ -229,17 +264,14 @@ Result<DecodedVideo> decode_video(ByteView stream, const DecodedVideo* previous)
   const Geometry g{v.width, v.height};
   if (v.width == 0 || v.height == 0 || v.width % 16 || v.height % 16 || v.width > kMaxWidth ||
       v.height > kMaxHeight || v.frames == 0 || v.frames > kMaxFrames || v.quality < 1 ||
-      v.quality > 100 || v.search > kMaxSearch || word_at(stream, 7) != g.mbs_y() ||
-      word_at(stream, 8) != g.region_words()) {
+      v.quality > 100 || v.search > kMaxSearch || word_at(stream, 7) != g.mbs_y()) {
     return invalid_argument("video stream: header fields out of range");
   }
   if (v.continued) P2C2R_RETURN_IF_ERROR(check_previous(v, previous));
-  const uint64_t slices = uint64_t{g.mbs_y()} * v.frames, region = g.region_words();
-  const uint64_t expected = 4 * (header_words + slices + slices * region);
-  if (stream.size() != expected) {
-    return invalid_argument("video stream: " + std::to_string(stream.size()) +
-                            " bytes, header says " + std::to_string(expected));
-  }
+  P2C2R_ASSIGN_OR_RETURN(
+      const std::vector<uint64_t> offsets,
+      slice_offsets(stream, header_words, uint64_t{g.mbs_y()} * v.frames, g.region_words()));
+  const uint64_t slices = offsets.size() - 1, payload = header_words + slices;
   const auto q = quant_table(v.quality);
   for (uint32_t f = 0; f < v.frames; ++f) {
     v.y.emplace_back(g.luma());
@@ -249,9 +281,8 @@ Result<DecodedVideo> decode_video(ByteView stream, const DecodedVideo* previous)
     for (uint32_t row = 0; row < g.mbs_y(); ++row) {
       const uint64_t s = uint64_t{f} * g.mbs_y() + row;
       const uint32_t bits = word_at(stream, header_words + s);
-      if (bits > region * 32)
-        return invalid_argument("video stream: slice length exceeds its region");
-      BitReader in(stream.subspan(4 * (header_words + slices + s * region), 4 * region), bits);
+      const uint64_t words = offsets[s + 1] - offsets[s];
+      BitReader in(stream.subspan(4 * (payload + offsets[s]), 4 * words), bits);
       P2C2R_RETURN_IF_ERROR(decode_slice(v, f, row, in, q, ref_planes(v, f, previous)));
       if (in.position() != bits) {
         return invalid_argument("video stream: frame " + std::to_string(f) + " slice " +

@@ -3,11 +3,13 @@
 // the coding cost: PSNR against the original frames and bits per pixel.
 //
 // It promises never to read outside the given bytes: a truncated, corrupt or
-// hostile stream gets an error Status, whatever its contents. The decoder
+// hostile stream (slice lengths that overrun the payload included) gets an
+// error Status, whatever its contents. It reads the compact layout, a unit's
+// output (formats 3 and 4), not the device's padded one. The decoder
 // reconstructs with the same integer code as the encoder, so its frames are
 // exactly the encoder's reconstruction.
 //
-// A continued stream (format version 2: its frame 0 is a P-frame against the
+// A continued stream (format version 4: its frame 0 is a P-frame against the
 // last frame of the stream before it) decodes only given that predecessor,
 // decoded; a chain of units is decoded in order, each with the one before
 // (decode_chain).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
 
 #include "kernels/image.h"
 
@@ -226,6 +227,8 @@ std::vector<uint32_t> stream_header(const EncodeSettings& s) {
   return header;
 }
 
+StreamLayout layout_of(const EncodeSettings& s) { return {s.geometry, s.frames, s.continued()}; }
+
 Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, unsigned threads) {
   const Geometry& g = s.geometry;
   const auto q = quant_table(s.quality);
@@ -260,10 +263,13 @@ Bytes encode_video(const EncodeSettings& s, const std::vector<uint32_t>& rgba, u
                      info.data() + first_mb, stream.data() + slices + sl * region, region);
     }
   });
-  Bytes out = to_bytes(stream_header(s));
+  Bytes padded = to_bytes(stream_header(s));
   const Bytes body = to_bytes(stream);
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+  padded.insert(padded.end(), body.begin(), body.end());
+  auto compact = compact_stream(layout_of(s), padded);
+  // code_slice never writes more than kMaxWordsPerMb words per macroblock.
+  if (!compact.ok()) throw std::logic_error("video encoder: " + compact.status().message());
+  return std::move(compact).value();
 }
 
 }  // namespace p2c2r::kernels::video

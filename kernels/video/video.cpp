@@ -2,7 +2,9 @@
 // shader in this folder with its CPU twin in encoder.cpp: macroblock coding
 // (colour conversion, motion search, transform, reconstruction; one dispatch
 // per frame, since a P-frame predicts from the previous reconstruction), then
-// entropy coding of every slice of every frame in one dispatch.
+// entropy coding of every slice of every frame in one dispatch, each slice
+// into its own worst-case region; finish_output then packs the slices back
+// to back on the CPU (stream.h), as the reference encoder does.
 //
 // The frames come either whole (one blob) or, with tiles_x/tiles_y set, as
 // the RGBA8 tiles of a game frame's ray-traced units (tiles.h); tiles are
@@ -25,6 +27,7 @@
 #include "kernels/video/decoder.h"
 #include "kernels/video/encoder.h"
 #include "kernels/video/scene.h"
+#include "kernels/video/stream.h"
 #include "kernels/video/tiles.h"
 #include "video_entropy.spv.h"
 #include "video_mb.spv.h"
@@ -83,7 +86,8 @@ Result<Bytes> reference_of(const Params& p, std::span<const Bytes> streams) {
 class VideoKernel final : public Kernel {
  public:
   std::string name() const override { return "video"; }
-  uint32_t version() const override { return 1; }
+  // 2: the output is the compact stream (formats 3 and 4), no longer padded.
+  uint32_t version() const override { return 2; }
   std::string family() const override { return "video"; }
   std::string description() const override {
     return "I/P-frame video coding: YCbCr 4:2:0, motion search, 8x8 integer DCT, run-length + "
@@ -191,8 +195,17 @@ class VideoKernel final : public Kernel {
                                .buffers = {2, 3, 6},
                                .push = push_words({w, h, frames, g.region_words(), continued}),
                                .groups = {groups_for(slices, local_size), 1, 1}});
-    plan.outputs = {5, 6};
+    plan.outputs = {5, 6};  // the padded layout; finish_output compacts it
     return plan;
+  }
+
+  // The device writes each slice into its own worst-case region; the unit's
+  // output drops the padding (a 320x240 frame's ~385 KB become a few KB),
+  // which every store, digest, upload and continuing unit's download sees.
+  Result<Bytes> finish_output(const Params& p, Bytes device_output) const override {
+    const video::StreamLayout layout{Geometry{p.u32("width"), p.u32("height")}, p.u32("frames"),
+                                     chain_of(p) > 0};
+    return video::compact_stream(layout, device_output);
   }
 
   uint64_t cost(const Params& p) const override {

@@ -12,6 +12,7 @@
 #include "common/digest.h"
 #include "kernels/registry.h"
 #include "kernels/video/decoder.h"
+#include "kernels/video/stream.h"
 #include "kernels/video/tiles.h"
 #include "runtime/execute.h"
 #include "tests/support/subprocess.h"
@@ -93,9 +94,10 @@ TEST_F(VideoChainTest, UnitsContinuingEachOtherDecodeLikeOneUnitCodingEveryFrame
   }
   // A P-frame, cheaper than the I-frame.
   EXPECT_LT(b->frame_bits[0], a->frame_bits[0]);
-  // Format version 2, with the predecessor's checksum in header word 9.
-  EXPECT_EQ(word(a_, 1), 1u);
-  EXPECT_EQ(word(b_, 1), 2u);
+  // Format version 4, with the predecessor's checksum in header word 9.
+  EXPECT_EQ(word(a_, 1), kernels::video::kFormatVersion);
+  EXPECT_EQ(word(b_, 1), kernels::video::kContinuedFormatVersion);
+  EXPECT_EQ(word(b_, 1), 4u);
   EXPECT_EQ(word(b_, 9), a->last_checksum());
   auto chain = kernels::video::decode_chain({a_, b_, c_});
   ASSERT_TRUE(chain.ok()) << chain.status().to_string();
@@ -131,6 +133,9 @@ TEST_F(VideoChainTest, DeviceMatchesTheReferenceForAContinuedUnit) {
       ASSERT_TRUE(run.ok()) << run.status().to_string();
       EXPECT_EQ(run->output, expected) << "local size " << local_size;
     }
+    // Compact: a continuing unit downloads these bytes, not the padded layout.
+    const kernels::video::StreamLayout padded{{64, 48}, p.u32("frames"), true};
+    EXPECT_LT(expected.size() * 10, padded.padded_bytes());
   }
 }
 

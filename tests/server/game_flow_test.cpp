@@ -21,7 +21,7 @@ class GameFlowTest : public CoordinatorTest {
   Peer register_game_peer() {
     return register_peer(
         "gamer",
-        {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 1, 0.1}});
+        {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 2, 0.1}});
   }
 
   Bytes fetch(const Peer& p, const std::string& digest) {

@@ -122,7 +122,7 @@ TEST_F(FetchTest, GameVideoStreamOfPFramesDecodesInOrder) {
   const uint64_t id = wire::parse<wire::WorkloadStatus>(*body)->id;
 
   Peer peer(server_, "gamer",
-            {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 1, 0.1}});
+            {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 2, 0.1}});
   uint32_t continued = 0;
   for (int step = 0; step < 40; ++step) {
     auto a = peer.work();
