@@ -216,13 +216,7 @@ std::string Coordinator::assign(Host& h, const scheduler::ReadyUnit& picked, int
     const ReplicaRow& o = replicas_.at(id);
     return (o.state == "in_progress" || o.state == "reported") && o.validity != "revoked";
   });
-  ReplicaRow r;
-  r.id = next_replica_++;
-  r.unit_id = u.row.id;
-  r.host_id = h.row.id;
-  r.state = "in_progress";
-  r.sent_ms = now;
-  r.report_by_ms = now + u.row.delay_bound_ms;
+  ReplicaRow r = sent_replica(u.row.id, h.row.id, now, u.row.delay_bound_ms);
   replicas_[r.id] = r;
   u.replicas.push_back(r.id);
   h.active.insert(r.id);

@@ -179,6 +179,9 @@ class Coordinator {
   void set_unit_state(Unit& u, const std::string& state, std::vector<Mutation>& ops);
   void make_ready(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void sign_manifest(Unit& u);
+  // A new replica of unit `unit_id` sent to `host_id` now, due back within
+  // `delay_bound_ms` (not yet recorded anywhere).
+  ReplicaRow sent_replica(uint64_t unit_id, uint64_t host_id, int64_t now, int64_t delay_bound_ms);
   // A unit's input digests in order: generated, then its dependencies' outputs.
   std::vector<std::string> inputs_of(const Unit& u) const;
   void queue_replicas(Unit& u, uint32_t count);

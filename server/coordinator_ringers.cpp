@@ -144,13 +144,7 @@ std::optional<std::string> Coordinator::assign_ringer(Host& h, int64_t now,
   m.inputs = inputs_of(src);
   m.deadline_ms = now + std::max(src.row.delay_bound_ms, src.row.deadline_ms - w.row.created_ms);
 
-  ReplicaRow r;
-  r.id = next_replica_++;
-  r.unit_id = src.row.id;
-  r.host_id = h.row.id;
-  r.state = "in_progress";
-  r.sent_ms = now;
-  r.report_by_ms = now + src.row.delay_bound_ms;
+  ReplicaRow r = sent_replica(src.row.id, h.row.id, now, src.row.delay_bound_ms);
   r.ringer_unit = m.unit_id;
   r.ringer_workload = m.workload_id;
   replicas_[r.id] = r;

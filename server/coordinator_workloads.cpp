@@ -83,6 +83,18 @@ void Coordinator::sign_manifest(Unit& u) {
   u.manifest_signature = options_.server_key->sign(wire::manifest_signing_bytes(m)).hex();
 }
 
+ReplicaRow Coordinator::sent_replica(uint64_t unit_id, uint64_t host_id, int64_t now,
+                                     int64_t delay_bound_ms) {
+  ReplicaRow r;
+  r.id = next_replica_++;
+  r.unit_id = unit_id;
+  r.host_id = host_id;
+  r.state = "in_progress";
+  r.sent_ms = now;
+  r.report_by_ms = now + delay_bound_ms;
+  return r;
+}
+
 std::vector<std::string> Coordinator::inputs_of(const Unit& u) const {
   std::vector<std::string> in = u.inputs;
   for (uint32_t i = 0; i < u.inputs_from_deps && i < u.deps.size(); ++i)
