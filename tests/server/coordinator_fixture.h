@@ -93,10 +93,15 @@ class CoordinatorTest : public ::testing::Test {
     return wire::parse<wire::WorkloadStatus>(r.body)->id;
   }
 
-  std::optional<wire::Assignment> request(const Peer& p) {
+  // A work request's reply as it comes (403 and 204 included).
+  Reply raw_request(const Peer& p) {
     auto auth = sign(p, "POST", "/v1/work", "{}");
     EXPECT_TRUE(auth.ok()) << auth.status().to_string();
-    Reply r = call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
+    return call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
+  }
+
+  std::optional<wire::Assignment> request(const Peer& p) {
+    Reply r = raw_request(p);
     if (r.status == 204) return std::nullopt;
     EXPECT_EQ(r.status, 200) << r.body;
     auto a = wire::parse<wire::Assignment>(r.body);
@@ -111,6 +116,10 @@ class CoordinatorTest : public ::testing::Test {
     auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
     EXPECT_TRUE(auth.ok());
     return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+  }
+
+  wire::HostInfo info(const Peer& p) {
+    return *wire::parse<wire::HostInfo>(coord_->host_info(p.id).body);
   }
 
   wire::WorkloadStatus status(uint64_t id) {

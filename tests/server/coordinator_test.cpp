@@ -5,6 +5,7 @@
 #include <future>
 
 #include "tests/server/coordinator_fixture.h"
+#include "tests/support/game_params.h"
 
 namespace p2c2r::server {
 namespace {
@@ -193,7 +194,9 @@ TEST_F(CoordinatorTest, RestartKeepsAcknowledgedReportsAndReplicasInFlight) {
 TEST_F(CoordinatorTest, GeneratedInputsAreNamedInTheManifestAndOnlyItsHostsMayFetchThem) {
   Peer a = register_peer("a"), b = register_peer("b");
   wire::RegisterHost req{
-      a.key.public_key().hex(), "a", {"gpu", 1 << 30, {}, {{"raytrace", 2, 0.1}}}};
+      a.key.public_key().hex(),
+      "a",
+      {"gpu", 1 << 30, {}, testing::kernel_speeds(registry_, {"raytrace"}, 0.1)}};
   a.id = 0;
   auto auth = sign(a, "POST", "/v1/hosts", wire::serialize(req));
   a.id = wire::parse<wire::Registered>(

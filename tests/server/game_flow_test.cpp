@@ -12,6 +12,7 @@
 #include "kernels/video/decoder.h"
 #include "kernels/video/tiles.h"
 #include "tests/server/coordinator_fixture.h"
+#include "tests/support/game_params.h"
 
 namespace p2c2r::server {
 namespace {
@@ -19,9 +20,7 @@ namespace {
 class GameFlowTest : public CoordinatorTest {
  protected:
   Peer register_game_peer() {
-    return register_peer(
-        "gamer",
-        {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 2, 0.1}});
+    return register_peer("gamer", testing::game_kernel_speeds(registry_, 0.1));
   }
 
   Bytes fetch(const Peer& p, const std::string& digest) {
@@ -68,21 +67,11 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   spec.name = "tiles to video";
   spec.replication.min_quorum = 1;
   spec.replication.target_nresults = 1;
-  const auto small = [&](const char* kernel) {
-    const auto given = (*registry_.find(kernel))->small_params();
-    return wire::ParamMap(given.begin(), given.end());
-  };
-  // The AI has one NPC per body of the world (the planner sets its batch).
-  const auto small_ai = [&] {
-    wire::ParamMap ai = small("nn_mlp");
-    ai.erase("batch");
-    return ai;
-  };
   spec.game = wire::GameSpec{
       .frames = 3,
       .tiles = 4,
       .seed = 9,
-      .stage_params = {{"ai", small_ai()},
+      .stage_params = {{"ai", testing::small_ai_params(registry_)},
                        // Small and fast, within the 64 bodies a frame can draw.
                        {"physics",
                         {{"bodies", 32},

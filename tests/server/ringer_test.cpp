@@ -21,14 +21,6 @@ class RingerTest : public CoordinatorTest {
     restart();
   }
 
-  Reply raw_request(const Peer& p) {
-    auto auth = sign(p, "POST", "/v1/work", "{}");
-    EXPECT_TRUE(auth.ok());
-    return call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
-  }
-  wire::HostInfo info(const Peer& p) {
-    return *wire::parse<wire::HostInfo>(coord_->host_info(p.id).body);
-  }
   wire::HostReport host_report(const Peer& p) {
     for (const auto& j : wire::Json::parse(coord_->hosts_report().body))
       if (j["host"]["id"] == p.id) return *wire::from_json<wire::HostReport>(j);

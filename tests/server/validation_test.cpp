@@ -10,14 +10,6 @@ namespace {
 
 class ValidationTest : public CoordinatorTest {
  protected:
-  Reply raw_request(const Peer& p) {
-    auto auth = sign(p, "POST", "/v1/work", "{}");
-    EXPECT_TRUE(auth.ok());
-    return call([&](Respond done) { coord_->request_work(*auth, {0}, std::move(done)); });
-  }
-  wire::HostInfo info(const Peer& p) {
-    return *wire::parse<wire::HostInfo>(coord_->host_info(p.id).body);
-  }
   // One unit of quorum 2 run by `first` (reporting `first_digest`) and
   // `second` (reporting kA); returns whether the unit became valid.
   void run_pair(const Peer& first, const std::string& first_digest, const Peer& second) {

@@ -11,6 +11,7 @@
 #include "tests/server/temp_dir.h"
 #include "tests/server_integration/api_helpers.h"
 #include "tests/server_integration/server_process.h"
+#include "tests/support/game_params.h"
 #include "tests/support/subprocess.h"
 
 namespace p2c2r {
@@ -74,7 +75,7 @@ class FetchTest : public ::testing::Test {
 
 TEST_F(FetchTest, ValidOutputComesBackVerifiedRawAndAsAPicture) {
   const uint64_t id = submit_raytrace();
-  Peer peer(server_, "p", {{"raytrace", 2, 0.01}});
+  Peer peer(server_, "p", testing::kernel_speeds(kernels::builtin_registry(), {"raytrace"}, 0.01));
   const Bytes expected = complete(peer);
   const std::string out = dir_.file("outputs");
   auto r = cli("fetch " + std::to_string(id) + " --out " + out);
@@ -98,21 +99,11 @@ TEST_F(FetchTest, GameVideoStreamOfPFramesDecodesInOrder) {
   spec.name = "three frames";
   spec.replication.min_quorum = 1;
   spec.replication.target_nresults = 1;
-  const auto small = [&](const char* kernel) {
-    const auto given = (*registry.find(kernel))->small_params();
-    return wire::ParamMap(given.begin(), given.end());
-  };
-  // The AI has one NPC per body of the world (the planner sets its batch).
-  const auto small_ai = [&] {
-    wire::ParamMap ai = small("nn_mlp");
-    ai.erase("batch");
-    return ai;
-  };
   spec.game = wire::GameSpec{
       .frames = 3,
       .tiles = 2,
       .seed = 4,
-      .stage_params = {{"ai", small_ai()},
+      .stage_params = {{"ai", testing::small_ai_params(registry)},
                        {"physics", {{"bodies", 16}, {"steps", 4}, {"grid", 4}}},
                        {"raytrace", {{"samples", 1}, {"max_depth", 1}, {"mesh_detail", 0}}},
                        {"video", {{"width", 48}, {"height", 32}}}}};
@@ -121,8 +112,7 @@ TEST_F(FetchTest, GameVideoStreamOfPFramesDecodesInOrder) {
   ASSERT_TRUE(body.ok()) << body.status().to_string();
   const uint64_t id = wire::parse<wire::WorkloadStatus>(*body)->id;
 
-  Peer peer(server_, "gamer",
-            {{"nn_mlp", 1, 0.1}, {"physics", 1, 0.1}, {"raytrace", 2, 0.1}, {"video", 2, 0.1}});
+  Peer peer(server_, "gamer", testing::game_kernel_speeds(registry, 0.1));
   uint32_t continued = 0;
   for (int step = 0; step < 40; ++step) {
     auto a = peer.work();
