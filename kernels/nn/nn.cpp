@@ -87,21 +87,17 @@ class NnKernel : public Kernel {
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
                           unsigned threads) const override {
     P2C2R_ASSIGN_OR_RETURN(Model model, decode(p, inputs));
-    if (observes_world(p)) {
-      const Bytes obs = observations(p, model, inputs[1]);
-      return nn::infer_reference(model, obs, p.u32("batch"), threads);
-    }
-    return nn::infer_reference(model, inputs[1], p.u32("batch"), threads);
+    Bytes built;
+    return nn::infer_reference(model, observations_of(p, model, inputs, built), p.u32("batch"),
+                               threads);
   }
 
   Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs,
                     uint32_t local_size) const override {
     P2C2R_ASSIGN_OR_RETURN(Model model, decode(p, inputs));
-    if (observes_world(p)) {
-      const Bytes obs = observations(p, model, inputs[1]);
-      return nn::plan_inference(model, obs, p.u32("batch"), local_size);
-    }
-    return nn::plan_inference(model, inputs[1], p.u32("batch"), local_size);
+    Bytes built;
+    return nn::plan_inference(model, observations_of(p, model, inputs, built), p.u32("batch"),
+                              local_size);
   }
 
   uint64_t cost(const Params& p) const override {
@@ -123,10 +119,15 @@ class NnKernel : public Kernel {
   static nn::WorldView world_view(const Params& p) {
     return {.bodies = p.u32("batch"), .grid = p.u32("world_grid")};
   }
-  static Bytes observations(const Params& p, const Model& model, ByteView world) {
-    return nn::observations_from_world(world_view(p), world,
-                                       static_cast<uint32_t>(model.input.elements()),
-                                       model.input_zero_point);
+  // The observations of a decoded unit: its second input, or those built
+  // from the world it holds (kept in `built`).
+  ByteView observations_of(const Params& p, const Model& model, const std::vector<Bytes>& inputs,
+                           Bytes& built) const {
+    if (!observes_world(p)) return inputs[1];
+    built = nn::observations_from_world(world_view(p), inputs[1],
+                                        static_cast<uint32_t>(model.input.elements()),
+                                        model.input_zero_point);
+    return built;
   }
 
   Status check_params(const Params& p) const override {
