@@ -255,7 +255,9 @@ class WorkLoopTest : public ::testing::Test {
     link_.assign(bad);
     link_.assign(signed_assignment(2, good.manifest));
     start();
-    ASSERT_TRUE(wait_for([&] { return reported(1) && reported(2); })) << loop_->status().last_error;
+    // The output is uploaded after the report is answered: wait for both.
+    ASSERT_TRUE(wait_for([&] { return reported(1) && reported(2) && link_.uploads().count(2); }))
+        << loop_->status().last_error;
     const wire::Report refused = *report_of(1);
     EXPECT_FALSE(refused.ok);
     EXPECT_FALSE(refused.digest.has_value());
