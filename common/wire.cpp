@@ -55,10 +55,13 @@ OPT(digest);
 OPT(error);
 OPT(seconds);
 OPT(want_work);
+OPT(unfit);
 if (out.ok && !out.digest)
   return invalid_argument(join(path, "digest") + ": required when ok is true");
 if (!out.ok && out.error.empty())
   return invalid_argument(join(path, "error") + ": required when ok is false");
+if (out.ok && out.unfit)
+  return invalid_argument(join(path, "unfit") + ": only a failed unit can be unfit");
 P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(ReportReply)
@@ -205,6 +208,7 @@ Json js(const Report& v) {
   if (v.digest) j["digest"] = *v.digest;
   if (!v.error.empty()) j["error"] = v.error;
   if (v.want_work) j["want_work"] = true;
+  if (v.unfit) j["unfit"] = true;
   return j;
 }
 Json js(const ReportReply& v) {

@@ -87,6 +87,11 @@ struct Report {
   // ready now (one round trip per unit, like BOINC's scheduler RPC; no long
   // poll here: when none is ready the peer asks with POST /v1/work).
   bool want_work = false;
+  // With !ok: this host's device or sandbox limits are too small for the unit
+  // (a buffer over maxStorageBufferRange or maxTexelBufferElements, device
+  // memory, the sandbox's memory or CPU cap). Not a wrong answer: the server
+  // gives the unit to another host and does not hold it against this one.
+  bool unfit = false;
 };
 
 struct ReportReply {
@@ -193,10 +198,10 @@ struct ReplicaReport {
   uint64_t id = 0;
   uint64_t host_id = 0;
   std::string host_name;
-  std::string state;     // in_progress, reported, error, timed_out, cancelled
+  std::string state;     // in_progress, reported, error, unfit, timed_out, cancelled
   std::string validity;  // "valid", "invalid", or "" while not judged
   std::string digest;    // output digest, when reported
-  std::string error;     // the peer's error text, when state is "error"
+  std::string error;     // the peer's error text, when state is "error" or "unfit"
   int64_t sent_ms = 0;
   int64_t report_by_ms = 0;
   int64_t reported_ms = 0;  // 0 while not reported

@@ -73,6 +73,7 @@ Status Journal::put(const JournalEntry& e) {
       {"replica_id", e.replica_id}, {"kernel", e.kernel},   {"ok", e.ok},
       {"error", e.error},           {"seconds", e.seconds}, {"output_bytes", e.output.size()}};
   if (e.digest) j["digest"] = e.digest->hex();
+  if (e.unfit) j["unfit"] = true;
   const std::string text = j.dump();
   return write_file_durably(base + ".json", bytes_of(text));
 }
@@ -107,6 +108,7 @@ std::vector<JournalEntry> Journal::entries(std::vector<std::string>* problems) c
       j.at("ok").get_to(e.ok);
       j.at("error").get_to(e.error);
       j.at("seconds").get_to(e.seconds);
+      e.unfit = j.value("unfit", false);  // absent in entries from before it existed
       if (j.contains("digest")) {
         auto d = Digest::from_hex(j.at("digest").get<std::string>());
         if (!d.ok()) throw std::runtime_error(d.status().message());

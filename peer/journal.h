@@ -25,6 +25,7 @@ struct JournalEntry {
   bool ok = true;  // false: the unit errored; `error` says why
   std::optional<Digest> digest;
   std::string error;
+  bool unfit = false;  // with !ok: the unit is too big for this host (wire::Report::unfit)
   double seconds = 0;
   Bytes output;  // empty for errors
 };

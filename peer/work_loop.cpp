@@ -298,6 +298,10 @@ std::optional<wire::Assignment> WorkLoop::process(size_t slot, const wire::Assig
       entry.ok = false;
       entry.error =
           stopping_ ? "the peer shut down before the unit finished" : outcome.status().message();
+      // A buffer over a device limit, device memory, or the sandbox's memory
+      // or CPU cap: this host cannot run the unit, which says nothing of its
+      // honesty (docs/protocol.md, "unfit").
+      entry.unfit = !stopping_ && outcome.status().code() == Code::kResourceExhausted;
     }
     std::lock_guard lock(mutex_);
     status_.sandbox = supervisors_[slot]->protections().to_json().dump();
@@ -338,6 +342,7 @@ Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignme
   report.ok = entry.ok;
   if (entry.digest) report.digest = entry.digest->hex();
   report.error = entry.error;
+  report.unfit = entry.unfit;
   report.seconds = entry.seconds;
   report.want_work = next != nullptr;
   auto reply = link_.report(report);

@@ -298,7 +298,7 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
         error_reply(permission_denied("replica " + std::to_string(rep.replica_id) +
                                       " was not sent to host " + std::to_string(auth.host_id))));
   ReplicaRow& r = it->second;
-  if (r.state == "reported" || r.state == "error")
+  if (r.state == "reported" || r.state == "error" || r.state == "unfit")
     return respond(
         error_reply(already_exists("replica " + std::to_string(r.id) + " was already reported")));
   if (r.state != "in_progress")
@@ -313,13 +313,18 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
   r.reported_ms = now;
   if (rep.ok) {
     r.digest = digest->hex();
+  } else if (rep.unfit) {
+    // Too big for this host's device or sandbox: no verdict, no error count.
+    // The unit goes to another host (never twice to this one); a ringer
+    // simply stays unjudged and the host gets another.
+    r.error = rep.error;
   } else {
     r.error = rep.error;
     ++h.row.error_results;
     ops.push_back(h.row);
     record(h.row.id, u, validator::Verdict::kError, true);
   }
-  end_replica(r.id, rep.ok ? "reported" : "error", ops);
+  end_replica(r.id, rep.ok ? "reported" : rep.unfit ? "unfit" : "error", ops);
   metrics_.result_reported(now);
   if (r.ringer())
     judge_ringer(r, u, now, ops);  // against the known answer; the unit itself is settled

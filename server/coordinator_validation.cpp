@@ -84,6 +84,7 @@ void Coordinator::settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
   for (uint64_t id : u.replicas) {
     const ReplicaRow& r = replicas_.at(id);
     if (r.validity == "revoked") continue;  // withdrawn: a caught host's word
+    if (r.state == "unfit") continue;       // the host could not run it: no word at all
     validator::ReplicaView v{id, r.host_id, replica_state(r.state), std::nullopt,
                              r.host_id == kServerHost};
     if (!r.digest.empty()) v.digest = Digest::from_hex(r.digest).value();

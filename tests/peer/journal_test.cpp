@@ -75,6 +75,24 @@ TEST(JournalTest, ErrorEntriesCarryTheirReason) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_FALSE(entries[0].ok);
   EXPECT_EQ(entries[0].error, "executor killed by SIGSYS");
+  EXPECT_FALSE(entries[0].unfit);
+}
+
+TEST(JournalTest, UnfitEntriesStayUnfit) {
+  TempDir dir;
+  auto j = Journal::open(dir / "journal");
+  JournalEntry e;
+  e.replica_id = 6;
+  e.kernel = "raytrace";
+  e.ok = false;
+  e.unfit = true;
+  e.error = "buffer 2 of 9000000 texels exceeds the device's texel-buffer limit of 65536";
+  ASSERT_TRUE(j->put(e).ok());
+  auto reopened = Journal::open(dir / "journal");
+  const auto entries = reopened->entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].unfit);
+  EXPECT_EQ(entries[0].error, e.error);
 }
 
 TEST(JournalTest, CorruptedEntriesAreReportedNotDropped) {

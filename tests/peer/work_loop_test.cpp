@@ -261,6 +261,7 @@ class WorkLoopTest : public ::testing::Test {
     const wire::Report refused = *report_of(1);
     EXPECT_FALSE(refused.ok);
     EXPECT_FALSE(refused.digest.has_value());
+    EXPECT_FALSE(refused.unfit);  // a refusal is the manifest's fault, not the host's size
     EXPECT_NE(refused.error.find("refused"), std::string::npos) << refused.error;
     EXPECT_NE(refused.error.find(reason), std::string::npos) << refused.error;
     const wire::Report ran = *report_of(2);
@@ -340,6 +341,29 @@ TEST_F(WorkLoopTest, RefusesInputBlobWhoseDigestDoesNotMatch) {
   lie[lie.size() / 2] ^= 0x01;
   link_.serve_blob(u.manifest.inputs[0], lie);
   expect_refused_then_good(signed_assignment(1, u.manifest), "does not match its digest");
+}
+
+TEST_F(WorkLoopTest, UnitOverADeviceLimitIsReportedUnfitAndTheNextOneRuns) {
+  // At workgroup size 16, 2,000,000 invocations need 125,000 workgroups: over
+  // lavapipe's (and Vulkan's minimum) 65,535, so the device cannot run it.
+  options_.local_size = 16;
+  ReferenceUnit big = reference_unit("peak", 3);
+  big.manifest.params = {{"invocations", 2000000}, {"iterations", 1}};
+  const ReferenceUnit small = reference_unit("peak", 4);
+  link_.assign(signed_assignment(1, big.manifest));
+  link_.assign(signed_assignment(2, small.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return reported(1) && reported(2) && link_.uploads().count(2); }))
+      << loop_->status().last_error;
+  const wire::Report unfit = *report_of(1);
+  EXPECT_FALSE(unfit.ok);
+  EXPECT_TRUE(unfit.unfit);
+  EXPECT_NE(unfit.error.find("workgroups"), std::string::npos) << unfit.error;
+  const wire::Report ran = *report_of(2);
+  ASSERT_TRUE(ran.ok) << ran.error;
+  EXPECT_FALSE(ran.unfit);
+  EXPECT_EQ(ran.digest, digest_of(small.reference).hex());
+  EXPECT_EQ(loop_->status().units_failed, 1u);
 }
 
 TEST_F(WorkLoopTest, NetworkHiccupWhileFetchingInputsIsRetriedNotHeldAgainstTheUnit) {

@@ -118,6 +118,15 @@ class CoordinatorTest : public ::testing::Test {
     return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
   }
 
+  // A failed report; with `unfit`, the host says the unit is too big for it.
+  Reply report_error(const Peer& p, uint64_t replica, const std::string& error, bool unfit) {
+    wire::Report rep{replica, false, std::nullopt, error, 0.01};
+    rep.unfit = unfit;
+    auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
+    EXPECT_TRUE(auth.ok());
+    return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+  }
+
   wire::HostInfo info(const Peer& p) {
     return *wire::parse<wire::HostInfo>(coord_->host_info(p.id).body);
   }

@@ -100,6 +100,58 @@ TEST_F(CoordinatorTest, UnitPastItsErrorLimitFailsTheWorkloadSayingWhy) {
   EXPECT_NE(s.reason.find("max_error_results"), std::string::npos) << s.reason;
 }
 
+TEST_F(CoordinatorTest, UnfitUnitGoesToAnotherHostAndCountsAgainstNobody) {
+  std::vector<Peer> peers;
+  for (int i = 0; i < 5; ++i) peers.push_back(register_peer("p" + std::to_string(i)));
+  const uint64_t w = submit(1, 60000, /*quorum=*/1);
+  // More unfit answers than max_error_results (3): none of them is an error.
+  uint64_t unit_id = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto r = request(peers[i]);
+    ASSERT_TRUE(r) << i;
+    unit_id = r->manifest.unit_id;
+    EXPECT_EQ(report_error(peers[i], r->replica_id, "buffer 0 exceeds the device's limit", true)
+                  .status,
+              200);
+    EXPECT_EQ(status(w).state, "running");
+    EXPECT_FALSE(request(peers[i])) << "a host never gets the same unit twice";
+  }
+  auto last = request(peers[4]);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->manifest.unit_id, unit_id);
+  EXPECT_EQ(report(peers[4], last->replica_id, kA).status, 200);
+  EXPECT_EQ(status(w).state, "done");
+
+  const auto check = [&] {
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(info(peers[i]).error_results, 0u) << i;
+    const auto u = *wire::parse<wire::UnitReport>(coord_->unit_report(unit_id).body);
+    ASSERT_EQ(u.replicas.size(), 5u);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(u.replicas[i].state, "unfit");
+      EXPECT_NE(u.replicas[i].error.find("exceeds the device's limit"), std::string::npos);
+    }
+    EXPECT_EQ(u.state, "valid");
+  };
+  check();
+  restart();  // the unfit replicas replay as nothing
+  check();
+  EXPECT_EQ(status(w).state, "done");
+}
+
+TEST_F(CoordinatorTest, ErrorReportCountsAgainstTheHostAndAnUnfitOneCannotBeOk) {
+  Peer a = register_peer("a");
+  submit(1, 60000, /*quorum=*/1);
+  auto r = request(a);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(report_error(a, r->replica_id, "VK_ERROR_DEVICE_LOST", false).status, 200);
+  EXPECT_EQ(info(a).error_results, 1u);
+  // The wire refuses a successful report that claims to be unfit.
+  auto bad = wire::parse<wire::Report>(
+      R"({"replica_id":1,"ok":true,"digest":")" + kA + R"(","unfit":true})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unfit"), std::string::npos) << bad.status().message();
+}
+
 TEST_F(CoordinatorTest, ReportsForReplicasNotSentAreDeniedAndDuplicatesConflict) {
   Peer a = register_peer("a"), b = register_peer("b");
   submit(1);

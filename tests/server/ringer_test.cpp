@@ -164,6 +164,33 @@ TEST_F(RingerTest, WrongRingersFailProbationUntilOnlyAnOperatorReleasesTheHost) 
   EXPECT_EQ(unit(work->manifest.unit_id).kernel, "peak");  // a real unit: it exists
 }
 
+TEST_F(RingerTest, UnfitRingerNeitherPassesNorFailsAndAnotherRingerFollows) {
+  Peer liar = register_peer("liar"), a = register_peer("a"), b = register_peer("b");
+  put_on_probation(liar, a, b);
+  const auto sources = validate(a, b, 12, 200);
+  auto w = request(liar);
+  ASSERT_TRUE(w);
+  const uint64_t first_source = expect_ringer(*w, sources);
+  EXPECT_EQ(report_error(liar, w->replica_id, "out of device memory", true).status, 200);
+  const auto check = [&] {
+    EXPECT_EQ(info(liar).standing, "probation");
+    EXPECT_NE(info(liar).quarantine_reason.find("0 of 10"), std::string::npos)
+        << info(liar).quarantine_reason;
+    EXPECT_EQ(info(liar).error_results, 0u);
+    EXPECT_EQ(host_report(liar).ringers_passed, 0u);
+    EXPECT_EQ(host_report(liar).ringers_failed, 0u);
+  };
+  check();
+  restart();
+  check();
+  auto next = request(liar);
+  ASSERT_TRUE(next);
+  EXPECT_NE(expect_ringer(*next, sources), first_source);
+  EXPECT_EQ(report(liar, next->replica_id, kA).status, 200);
+  EXPECT_NE(info(liar).quarantine_reason.find("1 of 10"), std::string::npos)
+      << info(liar).quarantine_reason;
+}
+
 TEST_F(RingerTest, ProbationProgressAndARingerInFlightSurviveARestart) {
   Peer liar = register_peer("liar"), a = register_peer("a"), b = register_peer("b");
   put_on_probation(liar, a, b);
