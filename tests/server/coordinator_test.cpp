@@ -110,9 +110,9 @@ TEST_F(CoordinatorTest, UnfitUnitGoesToAnotherHostAndCountsAgainstNobody) {
     auto r = request(peers[i]);
     ASSERT_TRUE(r) << i;
     unit_id = r->manifest.unit_id;
-    EXPECT_EQ(report_error(peers[i], r->replica_id, "buffer 0 exceeds the device's limit", true)
-                  .status,
-              200);
+    EXPECT_EQ(
+        report_error(peers[i], r->replica_id, "buffer 0 exceeds the device's limit", true).status,
+        200);
     EXPECT_EQ(status(w).state, "running");
     EXPECT_FALSE(request(peers[i])) << "a host never gets the same unit twice";
   }
@@ -146,8 +146,8 @@ TEST_F(CoordinatorTest, ErrorReportCountsAgainstTheHostAndAnUnfitOneCannotBeOk) 
   EXPECT_EQ(report_error(a, r->replica_id, "VK_ERROR_DEVICE_LOST", false).status, 200);
   EXPECT_EQ(info(a).error_results, 1u);
   // The wire refuses a successful report that claims to be unfit.
-  auto bad = wire::parse<wire::Report>(
-      R"({"replica_id":1,"ok":true,"digest":")" + kA + R"(","unfit":true})");
+  auto bad = wire::parse<wire::Report>(R"({"replica_id":1,"ok":true,"digest":")" + kA +
+                                       R"(","unfit":true})");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("unfit"), std::string::npos) << bad.status().message();
 }
