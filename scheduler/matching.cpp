@@ -19,6 +19,8 @@ std::string why_not(const HostView& host, const ReadyUnit& unit, int64_t now_ms)
   if (k->second.version != unit.kernel_version)
     return "host has " + unit.kernel + " version " + std::to_string(k->second.version) +
            ", the unit needs " + std::to_string(unit.kernel_version);
+  if (!host.unfit_shapes.empty() && host.unfit_shapes.count(unit.shape))
+    return "host reported a " + unit.kernel + " unit with these parameters unfit for its device";
   if (host.memory_bytes < unit.requires_.memory_bytes)
     return "host has " + std::to_string(host.memory_bytes) +
            " bytes of device memory, the unit needs " + std::to_string(unit.requires_.memory_bytes);

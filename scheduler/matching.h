@@ -3,7 +3,9 @@
 // Pure policy over in-memory state; the server owns one ReadyQueue and calls
 // it under its lock. Rules, in order:
 //   1. A host gets only units it can run: it must have the unit's kernel at
-//      the same version, enough device memory and every required feature.
+//      the same version, enough device memory and every required feature,
+//      and must not have reported a unit of the same shape (kernel and
+//      parameters) unfit for its device.
 //   2. Never two replicas of one unit to the same host (BOINC's rule; it is
 //      what makes a quorum mean independent agreement).
 //   3. Interactive units go only to hosts whose benchmark says they finish
@@ -19,6 +21,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/wire.h"
@@ -35,6 +38,9 @@ struct HostView {
     double seconds_per_unit = 0;
   };
   std::map<std::string, Speed> kernels;
+  // Shapes (ReadyUnit::shape) of units this host reported unfit: units of
+  // one shape need the same device resources, so it gets none of them again.
+  std::unordered_set<uint64_t> unfit_shapes;
 
   static HostView from_caps(uint64_t id, const wire::DeviceCaps& caps);
 };
@@ -49,6 +55,7 @@ struct ReadyUnit {
   uint32_t kernel_version = 0;
   wire::Requirements requires_;
   uint32_t replicas_wanted = 1;
+  uint64_t shape = 0;           // a hash of kernel and parameters (server::unit_shape)
   std::vector<uint64_t> hosts;  // hosts that already hold a replica of this unit
 };
 

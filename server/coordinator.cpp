@@ -315,9 +315,11 @@ void Coordinator::report(const Auth& auth, const wire::Report& rep, Respond resp
     r.digest = digest->hex();
   } else if (rep.unfit) {
     // Too big for this host's device or sandbox: no verdict, no error count.
-    // The unit goes to another host (never twice to this one); a ringer
-    // simply stays unjudged and the host gets another.
+    // The unit goes to another host (never twice to this one), and so do
+    // later units of the same shape; a ringer stays unjudged and the host
+    // gets another.
     r.error = rep.error;
+    h.view.unfit_shapes.insert(u.shape);
   } else {
     r.error = rep.error;
     ++h.row.error_results;

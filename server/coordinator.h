@@ -161,6 +161,7 @@ class Coordinator {
     std::vector<uint64_t> replicas;
     std::string manifest_json, manifest_signature;
     uint64_t cost = 0;
+    uint64_t shape = 0;  // scheduler::ReadyUnit::shape
     std::string family;  // kernels::Kernel::family(), for host reliability
     // Decided when a replica goes out while none is in flight or reported;
     // not persisted (after a restart the workload's policy applies: safe).

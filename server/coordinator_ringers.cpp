@@ -107,6 +107,7 @@ bool Coordinator::ringer_source_for(const Host& h, const Unit& u, int64_t now) c
   probe.kernel = u.row.kernel;
   probe.kernel_version = u.row.kernel_version;
   probe.requires_ = w.requires_;
+  probe.shape = u.shape;
   return scheduler::why_not(h.view, probe, now).empty();
 }
 

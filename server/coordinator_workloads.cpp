@@ -47,6 +47,14 @@ Reply json_reply(int status, std::string body) {
   return {status, "application/json", std::move(body)};
 }
 
+// Units of one shape (kernel and planned parameters) need the same device
+// resources; a host that reports one unfit gets no more of them. In memory
+// only (rebuilt from the unfit replicas at load), so the hash need not be
+// stable across builds.
+uint64_t unit_shape(const std::string& kernel, const std::string& params_json) {
+  return std::hash<std::string>{}(kernel + '\n' + params_json);
+}
+
 bool terminal(const std::string& unit_state) {
   return unit_state == "valid" || unit_state == "failed" || unit_state == "cancelled";
 }
@@ -114,6 +122,7 @@ void Coordinator::queue_replicas(Unit& u, uint32_t count) {
   r.kernel_version = u.row.kernel_version;
   r.requires_ = w.requires_;
   r.replicas_wanted = count;
+  r.shape = u.shape;
   for (uint64_t id : u.replicas) r.hosts.push_back(replicas_.at(id).host_id);
   ready_.add(std::move(r));
 }
@@ -251,6 +260,7 @@ void Coordinator::submit(const wire::WorkloadSpec& spec, Respond respond) {
     u.row.kernel_version = c.kernel->version();
     u.params = c.params;
     u.row.params_json = Json(c.params).dump();
+    u.shape = unit_shape(u.row.kernel, u.row.params_json);
     u.row.seed = pu.seed;
     u.row.deadline_ms = pu.deadline_ms;
     u.row.delay_bound_ms = pu.delay_bound_ms;
@@ -407,6 +417,7 @@ Status Coordinator::load(const Snapshot& snap) {
     if (params.is_discarded())
       return internal_error("stored unit " + std::to_string(row.id) + ": params not JSON");
     u.params = params.get<wire::ParamMap>();
+    u.shape = unit_shape(row.kernel, row.params_json);
     // Without its kernel or valid params a unit takes its dependencies'
     // outputs when it has no generated inputs (the rule before kernels said).
     u.inputs_from_deps = u.inputs.empty() ? static_cast<uint32_t>(u.deps.size()) : 0;
@@ -447,6 +458,8 @@ Status Coordinator::load(const Snapshot& snap) {
       return internal_error("stored replica " + std::to_string(row.id) + " has no unit");
     replicas_[row.id] = row;
     next_replica_ = std::max(next_replica_, row.id + 1);
+    if (auto h = hosts_.find(row.host_id); h != hosts_.end() && row.state == "unfit")
+      h->second.view.unfit_shapes.insert(u->second.shape);
     if (row.ringer()) {
       load_ringer(row);  // not one of the unit's replicas: it never joins its quorum
       continue;

@@ -53,6 +53,23 @@ TEST(MatchingTest, MemoryAndFeaturesAreRequired) {
   EXPECT_EQ(why_not(ok, u, 0), "");
 }
 
+TEST(MatchingTest, HostSkipsShapesItReportedUnfitAndTakesOthers) {
+  ReadyQueue q;
+  ReadyUnit big = unit(1, 100), small = unit(2, 200);
+  big.shape = 11;
+  small.shape = 22;
+  q.add(big);
+  q.add(small);
+  HostView h = host(1);
+  h.unfit_shapes.insert(11);
+  EXPECT_NE(why_not(h, big, 0).find("unfit"), std::string::npos) << why_not(h, big, 0);
+  auto taken = q.take(h, 0);  // the big unit's deadline is earlier, yet it is skipped
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->unit_id, 2u);
+  EXPECT_FALSE(q.take(h, 0));
+  EXPECT_TRUE(q.take(host(2), 0));
+}
+
 TEST(MatchingTest, NeverTwoReplicasOfOneUnitToOneHost) {
   ReadyQueue q;
   q.add(unit(1, 100, "alice", Priority::kBatch, 2));

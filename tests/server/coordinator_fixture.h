@@ -81,13 +81,15 @@ class CoordinatorTest : public ::testing::Test {
     return p;
   }
 
-  uint64_t submit(uint32_t units, int64_t deadline_ms = 60000, uint32_t quorum = 2) {
+  uint64_t submit(uint32_t units, int64_t deadline_ms = 60000, uint32_t quorum = 2,
+                  int64_t invocations = 64) {
     wire::WorkloadSpec spec;
     spec.kind = "raw";
     spec.name = "test";
     spec.deadline_ms = deadline_ms;
     spec.replication.min_quorum = quorum;
-    spec.raw = wire::RawSpec{"peak", {{"invocations", 64}, {"iterations", 4}}, 7, units, {}};
+    spec.raw =
+        wire::RawSpec{"peak", {{"invocations", invocations}, {"iterations", 4}}, 7, units, {}};
     Reply r = call([&](Respond done) { coord_->submit(spec, std::move(done)); });
     EXPECT_EQ(r.status, 200) << r.body;
     return wire::parse<wire::WorkloadStatus>(r.body)->id;

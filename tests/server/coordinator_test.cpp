@@ -138,6 +138,30 @@ TEST_F(CoordinatorTest, UnfitUnitGoesToAnotherHostAndCountsAgainstNobody) {
   EXPECT_EQ(status(w).state, "done");
 }
 
+TEST_F(CoordinatorTest, HostGetsNoMoreUnitsOfAShapeItReportedUnfit) {
+  Peer a = register_peer("a"), b = register_peer("b");
+  submit(2, 60000, /*quorum=*/1);  // two units of one shape
+  auto first = request(a);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(report_error(a, first->replica_id, "out of device memory", true).status, 200);
+  const auto excluded = [&] {
+    EXPECT_EQ(raw_request(a).status, 204) << "the other unit has the same shape";
+  };
+  excluded();
+  restart();  // rebuilt from the unfit replica
+  excluded();
+  // b runs both: the one a could not, and the other.
+  auto again = request(b), other = request(b);
+  ASSERT_TRUE(again && other);
+  EXPECT_EQ(again->manifest.unit_id, first->manifest.unit_id);
+  EXPECT_NE(other->manifest.unit_id, first->manifest.unit_id);
+  // A different shape of the same kernel still goes to a.
+  submit(1, 60000, /*quorum=*/1, /*invocations=*/32);
+  auto smaller = request(a);
+  ASSERT_TRUE(smaller);
+  EXPECT_EQ(smaller->manifest.params.at("invocations"), 32);
+}
+
 TEST_F(CoordinatorTest, ErrorReportCountsAgainstTheHostAndAnUnfitOneCannotBeOk) {
   Peer a = register_peer("a");
   submit(1, 60000, /*quorum=*/1);
