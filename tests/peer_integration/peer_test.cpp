@@ -342,7 +342,10 @@ TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
               line.find("probation") != std::string::npos;
   EXPECT_TRUE(found) << table.out;
 
-  // The operator releases it; it must earn trust again.
+  // The operator releases it; it must earn trust again. The liar process is
+  // ended first: as an untrusted host it may be sent a ringer by the very
+  // clear (which wakes its long poll), and fail it before this reads its standing.
+  liar.reset();
   const auto cleared = testing::run_command(
       testing::p2c2r_command() + " hosts --clear " + std::to_string(liar_id) + " --server " +
       server_.url() + " --ca " + server_.cert() + " --token " + server_.token() + " 2>&1");
