@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tests/server/temp_dir.h"
+#include "tests/support/slowdown.h"
 
 namespace p2c2r::peer {
 namespace {
@@ -230,9 +231,11 @@ class WorkLoopTest : public ::testing::Test {
     for (const auto& blob : u.inputs) link_.serve_blob(digest_of(blob).hex(), blob);
   }
 
-  // Polls until `done` holds, bounded; no sleeps as synchronisation.
+  // Polls until `done` holds, bounded; no sleeps as synchronisation. The
+  // bound covers starting an executor and compiling a shader, which take
+  // kSlowdown times longer in the sanitizer build.
   bool wait_for(const std::function<bool()>& done, std::chrono::seconds bound = 60s) {
-    const auto until = std::chrono::steady_clock::now() + bound;
+    const auto until = std::chrono::steady_clock::now() + bound * testing::kSlowdown;
     while (!done()) {
       if (std::chrono::steady_clock::now() > until) return false;
       std::this_thread::sleep_for(10ms);

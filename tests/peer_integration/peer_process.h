@@ -76,6 +76,20 @@ class PeerProcess {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
+  // Stops the process (SIGSTOP) and waits until all its threads have
+  // stopped, so that what it wrote stays as it is until thaw() or kill().
+  void freeze() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGSTOP);
+    int status = 0;
+    while (::waitpid(pid_, &status, WUNTRACED) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) pid_ = -1;  // it died meanwhile
+  }
+  void thaw() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
+
   // Whether the process has exited on its own (reaps it if so).
   bool exited() {
     if (pid_ <= 0) return true;

@@ -107,6 +107,21 @@ class PeerIntegrationTest : public ::testing::Test {
     return true;
   }
 
+  // A workload is "done" once its units are valid, which is before the
+  // peers' output uploads (each follows its report's reply) have arrived:
+  // whether every output of the done workloads among `ids` is stored.
+  bool outputs_stored(const std::vector<uint64_t>& ids) {
+    for (uint64_t id : ids) {
+      const auto w = workload(id);
+      if (w.state != "done") continue;
+      for (const auto& digest : w.outputs) {
+        auto r = admin_.request("GET", "/v1/blobs/" + digest);
+        if (!r.ok() || r->status != 200) return false;
+      }
+    }
+    return true;
+  }
+
   Bytes blob(const std::string& digest) {
     auto body = http::ok_body(admin_.request("GET", "/v1/blobs/" + digest));
     EXPECT_TRUE(body.ok()) << body.status().to_string();
@@ -161,7 +176,8 @@ TEST_F(PeerIntegrationTest, EveryKernelFamilyCompletesOnTwoPeersAndMatchesTheCpu
     seed += 10;
   }
   ASSERT_GE(submitted.size(), 5u);  // nn_mlp, nn_cnn, physics, raytrace, video
-  ASSERT_TRUE(wait_for([&] { return finished(ids); }, 120s)) << diagnostics({a.get(), b.get()});
+  ASSERT_TRUE(wait_for([&] { return finished(ids) && outputs_stored(ids); }, 120s))
+      << diagnostics({a.get(), b.get()});
   for (const auto& s : submitted) {
     SCOPED_TRACE(s.kernel);
     const auto w = workload(s.id);
@@ -186,8 +202,10 @@ TEST_F(PeerIntegrationTest, EveryKernelFamilyCompletesOnTwoPeersAndMatchesTheCpu
 
 TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) {
   ASSERT_FALSE(pin_.empty()) << server_.output();
-  // A unit in flight shows in status.json (rewritten within a second of a change) and, from
-  // the moment it starts, as its "killed while running" journal entry.
+  // A unit in flight is its "killed while running" journal entry, written just before the
+  // unit starts. status.json is no witness: it is rewritten only once a second, and shows a
+  // unit as running from the assignment on, while its inputs are fetched and before the
+  // entry exists, and for up to a second after its result was delivered.
   wire::ParamMap params = registry().find("physics").value()->small_params();
   params["steps"] = 1024;
   constexpr uint32_t kUnits = 3;
@@ -195,14 +213,20 @@ TEST_F(PeerIntegrationTest, PeerKilledMidUnitRestartsAndNothingIsReportedTwice) 
   auto b = start_peer("b");
   const auto w = submit("physics", params, 500, kUnits, 1);
   const auto in_flight = [&] {
-    const Json s = a->status();
-    if (s.is_object() && !s.value("running", Json::array()).empty()) return true;
     std::error_code ec;  // no journal dir yet before the peer joined
     for (const auto& e : fs::directory_iterator(a->state_dir() + "/journal", ec))
       if (e.path().extension() == ".json") return true;
     return false;
   };
-  ASSERT_TRUE(wait_for(in_flight, 60s)) << diagnostics({a.get(), b.get()});
+  // Looked at again with the peer frozen: the unit cannot end between the look and the kill.
+  const auto frozen_in_flight = [&] {
+    if (!in_flight()) return false;
+    a->freeze();
+    if (in_flight()) return true;
+    a->thaw();
+    return false;
+  };
+  ASSERT_TRUE(wait_for(frozen_in_flight, 60s)) << diagnostics({a.get(), b.get()});
   EXPECT_EQ(a->kill(SIGKILL), 128 + SIGKILL);
   // The killed unit's journal entry is what the restarted peer must send.
   EXPECT_FALSE(fs::is_empty(a->state_dir() + "/journal"));
@@ -318,7 +342,10 @@ TEST_F(PeerIntegrationTest, LyingPeerIsOutvotedQuarantinedAndReported) {
               line.find("probation") != std::string::npos;
   EXPECT_TRUE(found) << table.out;
 
-  // The operator releases it; it must earn trust again.
+  // The operator releases it; it must earn trust again. The liar process is
+  // ended first: as an untrusted host it may be sent a ringer by the very
+  // clear (which wakes its long poll), and fail it before this reads its standing.
+  liar.reset();
   const auto cleared = testing::run_command(
       testing::p2c2r_command() + " hosts --clear " + std::to_string(liar_id) + " --server " +
       server_.url() + " --ca " + server_.cert() + " --token " + server_.token() + " 2>&1");

@@ -2,6 +2,8 @@
 // hosts a and b agree on a unit, host c disagrees, and every report says so.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "common/wire.h"
 #include "tests/server/temp_dir.h"
 #include "tests/server_integration/api_helpers.h"
@@ -220,26 +222,35 @@ TEST_F(ReportsTest, TimedOutReplicaIsCountedForItsHost) {
   submit(*admin_, 1, /*deadline_ms=*/300);
   auto ra = a_->work(), rb = b_->work();
   ASSERT_TRUE(ra && rb);
-  // c long-polls; the reissue after the 300 ms delay bound wakes it.
+  // c long-polls; the reissue after the 300 ms delay bound wakes it. a's
+  // replica, sent first, is due first: the reissue means it has timed out.
   ASSERT_TRUE(c_->work(/*wait_ms=*/20000));
-  // The other replica may time out at any moment too, so the hosts are read
-  // first and the summary after: counts only grow.
+  // b also holds a unit of a workload with a long deadline: in progress for sure.
+  submit(*admin_, 1);
+  ASSERT_TRUE(b_->work());
+  // b's and c's replicas of the 300 ms unit may time out at any moment, the
+  // report's own time included: each is counted once, in progress or timed
+  // out. The hosts are read first and the summary after: counts only grow.
   auto list = Json::parse(get("/v1/reports/hosts"));
-  uint64_t timed_out = 0, in_progress = 0;
+  std::map<uint64_t, wire::HostReport> by_id;
+  uint64_t timed_out = 0;
   for (const auto& j : list) {
     auto h = wire::from_json<wire::HostReport>(j);
     ASSERT_TRUE(h.ok()) << h.status().to_string();
     timed_out += h->timed_out_results;
-    in_progress += h->in_progress;
-    if (h->host.id == c_->id) {
-      EXPECT_EQ(h->in_progress, 1u);
-    }
+    by_id[h->host.id] = *h;
   }
   auto s = wire::parse<wire::ReportSummary>(get("/v1/reports/summary"));
   ASSERT_TRUE(s.ok()) << s.status().to_string();
-  EXPECT_GE(timed_out, 1u);
+  const auto& a = by_id[a_->id];
+  const auto& b = by_id[b_->id];
+  const auto& c = by_id[c_->id];
+  EXPECT_EQ(a.timed_out_results, 1u);
+  EXPECT_EQ(a.in_progress, 0u);
+  EXPECT_GE(b.in_progress, 1u);
+  EXPECT_EQ(b.in_progress + b.timed_out_results, 2u);
+  EXPECT_EQ(c.in_progress + c.timed_out_results, 1u);
   EXPECT_LE(timed_out, s->timed_out_results);
-  EXPECT_GE(in_progress, 1u);
 }
 
 TEST_F(ReportsTest, CliPrintsTablesAndJson) {
