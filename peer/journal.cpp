@@ -74,6 +74,7 @@ Status Journal::put(const JournalEntry& e) {
       {"error", e.error},           {"seconds", e.seconds}, {"output_bytes", e.output.size()}};
   if (e.digest) j["digest"] = e.digest->hex();
   if (e.unfit) j["unfit"] = true;
+  if (e.awaiting_upload) j["awaiting_upload"] = true;
   const std::string text = j.dump();
   return write_file_durably(base + ".json", bytes_of(text));
 }
@@ -108,7 +109,8 @@ std::vector<JournalEntry> Journal::entries(std::vector<std::string>* problems) c
       j.at("ok").get_to(e.ok);
       j.at("error").get_to(e.error);
       j.at("seconds").get_to(e.seconds);
-      e.unfit = j.value("unfit", false);  // absent in entries from before it existed
+      e.unfit = j.value("unfit", false);  // absent in entries from before they existed
+      e.awaiting_upload = j.value("awaiting_upload", false);
       if (j.contains("digest")) {
         auto d = Digest::from_hex(j.at("digest").get<std::string>());
         if (!d.ok()) throw std::runtime_error(d.status().message());

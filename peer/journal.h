@@ -26,6 +26,10 @@ struct JournalEntry {
   std::optional<Digest> digest;
   std::string error;
   bool unfit = false;  // with !ok: the unit is too big for this host (wire::Report::unfit)
+  // The report was accepted and the server asked for the output, which is
+  // still to be uploaded: only the upload is retried (a second report would
+  // be refused as a duplicate, and the output would never reach the server).
+  bool awaiting_upload = false;
   double seconds = 0;
   Bytes output;  // empty for errors
 };

@@ -45,6 +45,13 @@ double cpu_busy_fraction() {
   return busy;
 }
 
+// A server answer that no retry can change.
+bool refused_for_good(Code code) {
+  return code == Code::kAlreadyExists || code == Code::kInvalidArgument ||
+         code == Code::kNotFound || code == Code::kPermissionDenied ||
+         code == Code::kFailedPrecondition;
+}
+
 }  // namespace
 
 WorkLoop::WorkLoop(ServerLink& link, crypto::PublicKey server_key,
@@ -337,6 +344,7 @@ void WorkLoop::finish(JournalEntry entry, std::optional<wire::Assignment>* next)
 }
 
 Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignment>* next) {
+  if (entry.awaiting_upload) return upload(entry);
   wire::Report report;
   report.replica_id = entry.replica_id;
   report.ok = entry.ok;
@@ -349,18 +357,29 @@ Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignme
   if (!reply.ok()) {
     // Already reported (a reply lost before a crash), or a report the server
     // will never take (its replica was reassigned): either way, done with it.
-    const Code code = reply.status().code();
-    if (code == Code::kAlreadyExists || code == Code::kInvalidArgument || code == Code::kNotFound ||
-        code == Code::kPermissionDenied || code == Code::kFailedPrecondition) {
-      return Status::Ok();
-    }
-    return reply.status();
+    return refused_for_good(reply.status().code()) ? Status::Ok() : reply.status();
   }
   // Taken before the upload: the server assigned it, whatever happens next.
   if (next) *next = std::move(reply->work);
-  if (reply->want_output && entry.ok)
-    P2C2R_RETURN_IF_ERROR(link_.upload_output(entry.replica_id, entry.output));
-  return Status::Ok();
+  if (!reply->want_output || !entry.ok) return Status::Ok();
+  const Status uploaded = upload(entry);
+  if (!uploaded.ok()) {
+    // The report stands; from now on only the upload is retried.
+    JournalEntry retry = entry;
+    retry.awaiting_upload = true;
+    if (const Status s = journal_.put(retry); !s.ok()) {
+      std::lock_guard lock(mutex_);
+      status_.last_error = "journal: " + s.message();
+    }
+  }
+  return uploaded;
+}
+
+Status WorkLoop::upload(const JournalEntry& entry) {
+  const Status s = link_.upload_output(entry.replica_id, entry.output);
+  // Refused for good (the replica was reassigned, or the output is not what
+  // was reported): retrying cannot help.
+  return s.ok() || refused_for_good(s.code()) ? Status::Ok() : s;
 }
 
 size_t WorkLoop::flush_journal() {

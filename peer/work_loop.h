@@ -92,6 +92,7 @@ class WorkLoop {
   // report also asks for the next unit and stores it there.
   void finish(JournalEntry entry, std::optional<wire::Assignment>* next = nullptr);
   Status deliver(const JournalEntry& entry, std::optional<wire::Assignment>* next = nullptr);
+  Status upload(const JournalEntry& entry);
   // Whether a slot may take another unit now (not stopping, availability).
   bool may_work(std::string* why) const;
   Status check_manifest(const wire::Assignment& a, const kernels::Kernel** kernel) const;

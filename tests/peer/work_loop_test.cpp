@@ -92,6 +92,11 @@ class ScriptedLink : public ServerLink {
   Status upload_output(uint64_t replica_id, ByteView output) override {
     std::lock_guard lock(mutex_);
     if (down_) return unavailable("scripted outage");
+    ++upload_attempts_;
+    if (upload_failures_ > 0) {
+      --upload_failures_;
+      return unavailable("scripted upload failure");
+    }
     uploads_[replica_id] = Bytes(output.begin(), output.end());
     return Status::Ok();
   }
@@ -118,6 +123,15 @@ class ScriptedLink : public ServerLink {
   void fail_blob_fetches(int n) {
     std::lock_guard lock(mutex_);
     blob_failures_ = n;
+  }
+  // The next `n` output uploads fail as a network error would.
+  void fail_uploads(int n) {
+    std::lock_guard lock(mutex_);
+    upload_failures_ = n;
+  }
+  int upload_attempts() const {
+    std::lock_guard lock(mutex_);
+    return upload_attempts_;
   }
   // The next `n` work requests get an answer that does not parse.
   void answer_garbage(int n) {
@@ -165,6 +179,8 @@ class ScriptedLink : public ServerLink {
   bool go_down_after_next_assignment_ = false;
   int garbage_answers_ = 0;
   int blob_failures_ = 0;
+  int upload_failures_ = 0;
+  int upload_attempts_ = 0;
   int work_requests_ = 0;
   int report_attempts_ = 0;
   int calls_while_down_ = 0;
@@ -416,6 +432,37 @@ TEST_F(WorkLoopTest, ServerOutageKeepsResultJournaledUntilDelivered) {
   EXPECT_EQ(reports[0].digest, digest_of(u.reference).hex());
   EXPECT_EQ(link_.uploads()[7], u.reference);
   EXPECT_TRUE(wait_for([&] { return loop_->status().reports_pending == 0; }));
+}
+
+TEST_F(WorkLoopTest, FailedUploadAfterAnAcceptedReportRetriesOnlyTheUpload) {
+  const ReferenceUnit u = reference_unit("peak", 9);
+  link_.fail_uploads(2);
+  link_.assign(signed_assignment(11, u.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return link_.uploads().count(11) != 0; }))
+      << loop_->status().last_error;
+  EXPECT_EQ(link_.uploads()[11], u.reference);
+  EXPECT_EQ(link_.upload_attempts(), 3);
+  // One report: a second would be refused by a real server as a duplicate,
+  // and the output would never be asked for again.
+  ASSERT_EQ(link_.reports().size(), 1u);
+  EXPECT_EQ(link_.reports()[0].digest, digest_of(u.reference).hex());
+  EXPECT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
+}
+
+TEST_F(WorkLoopTest, UploadStillDueAfterARestartIsSentWithoutAReport) {
+  const ReferenceUnit u = reference_unit("peak", 10);
+  JournalEntry e;
+  e.replica_id = 12;
+  e.kernel = "peak";
+  e.output = u.reference;
+  e.digest = digest_of(u.reference);
+  e.awaiting_upload = true;
+  ASSERT_TRUE(journal_.put(e).ok());
+  start();
+  ASSERT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
+  EXPECT_EQ(link_.uploads()[12], u.reference);
+  EXPECT_TRUE(link_.reports().empty());
 }
 
 TEST_F(WorkLoopTest, ServerAnsweringGarbageIsBackedOffAndWorkResumes) {
