@@ -147,6 +147,9 @@ class Coordinator {
     wire::Requirements requires_;
     std::vector<uint64_t> units;
     uint64_t valid = 0;
+    // Valid units whose canonical output is not stored yet: the workload is
+    // done only when every unit is valid and none is missing its output.
+    uint64_t outputs_missing = 0;
   };
   struct Unit {
     UnitRow row;
@@ -188,6 +191,14 @@ class Coordinator {
   void queue_replicas(Unit& u, uint32_t count);
   void settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
   void output_available(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  // A valid unit's canonical output: awaited until its blob is stored. Every
+  // change to awaiting_output_ goes through these, which keep
+  // Workload::outputs_missing in step.
+  void await_output(Unit& u);
+  bool stop_awaiting_output(Unit& u);  // true when it was awaited
+  // Marks a running workload done once all its units are valid with their
+  // outputs stored.
+  void finish_if_done(Workload& w, int64_t now, std::vector<Mutation>& ops);
   void fail_workload(Workload& w, const std::string& state, const std::string& reason, int64_t now,
                      std::vector<Mutation>& ops);
   void end_replica(uint64_t replica_id, const std::string& state, std::vector<Mutation>& ops);

@@ -142,13 +142,29 @@ void Coordinator::settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
   if (stored_blobs_.count(u.row.canonical)) {
     output_available(u, now, ops);
   } else {
-    awaiting_output_[u.row.canonical].push_back(u.row.id);
+    await_output(u);
   }
-  if (w.valid == w.units.size() && w.row.state == "running") {
-    w.row.state = "done";
-    w.row.finished_ms = now;
-    ops.push_back(w.row);
-  }
+  finish_if_done(w, now, ops);
+}
+
+void Coordinator::await_output(Unit& u) {
+  awaiting_output_[u.row.canonical].push_back(u.row.id);
+  ++workloads_.at(u.row.workload_id).outputs_missing;
+}
+
+bool Coordinator::stop_awaiting_output(Unit& u) {
+  auto a = awaiting_output_.find(u.row.canonical);
+  if (a == awaiting_output_.end() || std::erase(a->second, u.row.id) == 0) return false;
+  if (a->second.empty()) awaiting_output_.erase(a);
+  --workloads_.at(u.row.workload_id).outputs_missing;
+  return true;
+}
+
+void Coordinator::finish_if_done(Workload& w, int64_t now, std::vector<Mutation>& ops) {
+  if (w.row.state != "running" || w.valid != w.units.size() || w.outputs_missing != 0) return;
+  w.row.state = "done";
+  w.row.finished_ms = now;
+  ops.push_back(w.row);
 }
 
 // Marks newly judged replicas (a replica is judged once), records the verdict
@@ -222,8 +238,7 @@ void Coordinator::reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
     record(r.host_id, u, validator::Verdict::kInvalid, true);
     liars.push_back(r.host_id);
   }
-  if (auto a = awaiting_output_.find(u.row.canonical); a != awaiting_output_.end())
-    std::erase(a->second, u.row.id);
+  stop_awaiting_output(u);
   u.row.canonical.clear();
   --w.valid;
   if (w.row.state == "done") {
@@ -321,8 +336,15 @@ void Coordinator::trusted_result(uint64_t unit_id, const std::string& why,
         record(other.host_id, u, validator::Verdict::kInvalid, true);
         liars.push_back(other.host_id);
       }
+      // The server's output is stored (above): whatever waited for the
+      // wrong one's upload goes on with it.
+      const bool awaited = stop_awaiting_output(u);
       u.row.canonical = r.digest;
       ops.push_back(u.row);
+      if (awaited) {
+        output_available(u, now, ops);
+        finish_if_done(workloads_.at(u.row.workload_id), now, ops);
+      }
       for (uint64_t host : liars) catch_host(host, now, ops);
     }
   }
@@ -337,7 +359,13 @@ void Coordinator::blob_stored(const std::string& digest, uint64_t size, int64_t 
   if (auto waiting = awaiting_output_.find(digest); waiting != awaiting_output_.end()) {
     const auto ids = std::move(waiting->second);
     awaiting_output_.erase(waiting);
-    for (uint64_t id : ids) output_available(units_.at(id), now, ops);
+    for (uint64_t id : ids) {
+      Unit& u = units_.at(id);
+      Workload& w = workloads_.at(u.row.workload_id);
+      --w.outputs_missing;
+      output_available(u, now, ops);
+      finish_if_done(w, now, ops);
+    }
   }
 }
 

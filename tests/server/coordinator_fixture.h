@@ -111,13 +111,30 @@ class CoordinatorTest : public ::testing::Test {
     return *a;
   }
 
-  // With `want_work`, the report also asks for the next unit.
+  // With `want_work`, the report also asks for the next unit. Like a peer,
+  // uploads the output when the server asks for it and the test knows its
+  // bytes (kA, kB); a workload is done only once its outputs are stored.
   Reply report(const Peer& p, uint64_t replica, const std::string& digest, bool want_work = false) {
     wire::Report rep{replica, true, digest, "", 0.01};
     rep.want_work = want_work;
     auto auth = sign(p, "POST", "/v1/reports", wire::serialize(rep));
     EXPECT_TRUE(auth.ok());
-    return call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+    Reply r = call([&](Respond done) { coord_->report(*auth, rep, std::move(done)); });
+    if (r.status != 200 || !wire::parse<wire::ReportReply>(r.body)->want_output) return r;
+    if (digest == kA) {
+      EXPECT_EQ(upload(p, replica, kOutA).status, 200);
+    } else if (digest == kB) {
+      EXPECT_EQ(upload(p, replica, kOutB).status, 200);
+    }
+    return r;
+  }
+
+  Reply upload(const Peer& p, uint64_t replica, const Bytes& output) {
+    const std::string path = "/v1/replicas/" + std::to_string(replica) + "/output";
+    auto auth = sign(p, "PUT", path, std::string(output.begin(), output.end()));
+    EXPECT_TRUE(auth.ok()) << auth.status().to_string();
+    return call(
+        [&](Respond done) { coord_->upload_output(*auth, replica, output, std::move(done)); });
   }
 
   // A failed report; with `unfit`, the host says the unit is too big for it.
@@ -137,7 +154,10 @@ class CoordinatorTest : public ::testing::Test {
     return *wire::parse<wire::WorkloadStatus>(coord_->workload_status(id).body);
   }
 
-  const std::string kA = std::string(64, 'a'), kB = std::string(64, 'b');
+  // Outputs the tests report, and their digests.
+  const Bytes kOutA = to_bytes("output A"), kOutB = to_bytes("output B");
+  static Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+  const std::string kA = digest_of(kOutA).hex(), kB = digest_of(kOutB).hex();
   testing::TempDir dir_;
   validator::ReliabilityConfig reliability_;
   std::unique_ptr<runtime::Device> device_;  // the trusted runner's; null: none

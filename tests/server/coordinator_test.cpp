@@ -41,6 +41,31 @@ TEST_F(CoordinatorTest, AgreeingPairValidatesTheUnitAndFinishesTheWorkload) {
   EXPECT_EQ(s.outputs[0], kA);
 }
 
+TEST_F(CoordinatorTest, WorkloadIsDoneOnlyOnceItsOutputsAreStored) {
+  Peer a = register_peer("a");
+  const uint64_t w = submit(1, 60000, /*quorum=*/1);
+  auto ra = request(a);
+  ASSERT_TRUE(ra);
+  const Bytes out = to_bytes("an output uploaded late");
+  Reply r = report(a, ra->replica_id, digest_of(out).hex());  // not uploaded by report()
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(wire::parse<wire::ReportReply>(r.body)->want_output);
+  const auto unit_state = [&] {
+    return wire::parse<wire::UnitReport>(coord_->unit_report(ra->manifest.unit_id).body)->state;
+  };
+  EXPECT_EQ(unit_state(), "valid");
+  EXPECT_EQ(status(w).state, "running") << "done before its output can be fetched";
+  restart();  // the missing output is counted again from the store
+  EXPECT_EQ(status(w).state, "running");
+  ASSERT_EQ(upload(a, ra->replica_id, out).status, 200);
+  const auto s = status(w);
+  EXPECT_EQ(s.state, "done");
+  ASSERT_EQ(s.outputs.size(), 1u);
+  EXPECT_EQ(s.outputs[0], digest_of(out).hex());
+  restart();
+  EXPECT_EQ(status(w).state, "done");
+}
+
 TEST_F(CoordinatorTest, NeverSendsTwoReplicasOfOneUnitToOneHost) {
   Peer a = register_peer("a");
   submit(1);

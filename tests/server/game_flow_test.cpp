@@ -46,14 +46,7 @@ class GameFlowTest : public CoordinatorTest {
     Reply r = report(p, work.replica_id, digest_of(*out).hex());
     EXPECT_EQ(r.status, 200) << r.body;
     if (wire::parse<wire::ReportReply>(r.body)->want_output) {
-      const std::string path = "/v1/replicas/" + std::to_string(work.replica_id) + "/output";
-      const std::string body(out->begin(), out->end());
-      auto auth = sign(p, "PUT", path, body);
-      EXPECT_TRUE(auth.ok()) << auth.status().to_string();
-      Reply up = call([&](Respond done) {
-        coord_->upload_output(*auth, work.replica_id, *out, std::move(done));
-      });
-      EXPECT_EQ(up.status, 200) << up.body;
+      EXPECT_EQ(upload(p, work.replica_id, *out).status, 200);
     }
     if (inputs_out != nullptr) *inputs_out = std::move(inputs);
     return *out;

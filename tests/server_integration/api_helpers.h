@@ -52,6 +52,10 @@ struct Peer {
     r.want_work = want_work;
     return call("POST", "/v1/reports", wire::serialize(r));
   }
+  http::Response upload(uint64_t replica, const std::string& output) {
+    return call("PUT", "/v1/replicas/" + std::to_string(replica) + "/output", output,
+                "application/octet-stream");
+  }
 };
 
 inline wire::WorkloadStatus submit(http::Client& admin, uint32_t units,

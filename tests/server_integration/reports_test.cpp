@@ -48,6 +48,7 @@ class ReportsTest : public ::testing::Test {
     ASSERT_TRUE(rb) << "the disagreement asks for a third replica";
     ASSERT_EQ(rb->manifest.unit_id, ra->manifest.unit_id);
     ASSERT_EQ(b_->report(rb->replica_id, kGood).status, 200);
+    ASSERT_EQ(a_->upload(ra->replica_id, kGood).status, 200);  // the workload is then done
     unit_ = ra->manifest.unit_id;
     bad_replica_ = rc->replica_id;
     failing_workload_ = submit(*admin_, 1).id;

@@ -271,7 +271,9 @@ TEST_F(ServerIntegrationTest, ReportThatAsksForWorkBringsTheNextUnitDurably) {
   EXPECT_FALSE(wire::parse<wire::ReportReply>(last.body)->work) << last.body;
   s = status(admin, workload);
   EXPECT_EQ(s.units.valid, 3u);
-  EXPECT_EQ(s.state, "done");
+  EXPECT_EQ(s.state, "running");  // until the output ("out", all three units') is stored
+  ASSERT_EQ(p.upload(second, "out").status, 200);
+  EXPECT_EQ(status(admin, workload).state, "done");
 }
 
 TEST_F(ServerIntegrationTest, CliSubmitStatusCancelAndHosts) {
@@ -292,11 +294,13 @@ TEST_F(ServerIntegrationTest, CliSubmitStatusCancelAndHosts) {
   auto cancel = testing::run_command(bin + " cancel 1 2>&1");
   EXPECT_EQ(cancel.exit_code, 0) << cancel.out;
   EXPECT_NE(cancel.out.find("workload 1 cancelled"), std::string::npos) << cancel.out;
-  // --wait ends once a peer has done both units of workload 2.
+  // --wait ends once a peer has done both units of workload 2 and uploaded
+  // their outputs (a workload is done only when they are stored).
   std::thread worker([&] {
     for (int done = 0, polls = 0; done < 2 && polls < 20; ++polls) {
       auto w = a.work(20000);
-      if (w && a.report(w->replica_id, "r").status == 200) ++done;
+      if (!w || a.report(w->replica_id, "r").status != 200) continue;
+      if (a.upload(w->replica_id, "r").status == 200) ++done;
     }
   });
   auto waited = testing::run_command(
