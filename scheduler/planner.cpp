@@ -50,8 +50,11 @@ struct GameFrame {
 // The world the physics stage simulates and the tiles draw: the physics
 // units get these bodies/grid/radius and the raytrace units the same as
 // world_bodies/world_grid/world_radius, so every tile can read the world.
+// Its NPCs are its first bodies (all of them): the AI's batch, and the
+// physics units' npc_count, whose npc_actions is the AI's action count.
 struct GameWorld {
   int64_t bodies = kDefaultGameBodies, grid = kDefaultGameGrid, radius = kDefaultGameRadius;
+  int64_t npc_actions = kDefaultGameActions;
 };
 
 // Parameters the planner sets itself; a user giving them would break the
@@ -59,6 +62,7 @@ struct GameWorld {
 Status refuse_planner_params(const wire::GameSpec& game) {
   const std::pair<const char*, std::vector<const char*>> owned[] = {
       {"ai", {"batch", "from_world", "world_grid"}},
+      {"physics", {"actions", "npc_count", "npc_actions"}},
       {"raytrace",
        {"tile_x", "tile_y", "tile_width", "tile_height", "from_world", "world_bodies", "world_grid",
         "world_radius"}},
@@ -70,7 +74,7 @@ Status refuse_planner_params(const wire::GameSpec& game) {
       if (it->second.count(name))
         return invalid_argument(
             std::string("game.stage_params.") + stage + "." + name +
-            ": set by the planner (from game.tiles, the world and the stream), not by "
+            ": set by the planner (from game.tiles, the world, the AI and the stream), not by "
             "the workload");
   }
   return Status::Ok();
@@ -117,6 +121,8 @@ Result<GameFrame> game_frame(const wire::GameSpec& game) {
 // than drawn in part: a picture missing bodies would misrepresent the game.
 Result<GameWorld> game_world(const wire::GameSpec& game) {
   GameWorld w;
+  if (auto ai = game.stage_params.find("ai"); ai != game.stage_params.end())
+    if (auto v = ai->second.find("actions"); v != ai->second.end()) w.npc_actions = v->second;
   auto it = game.stage_params.find("physics");
   if (it == game.stage_params.end()) return w;
   const auto& given = it->second;
@@ -152,8 +158,11 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
   }
   P2C2R_ASSIGN_OR_RETURN(const GameFrame frame, game_frame(game));
   P2C2R_ASSIGN_OR_RETURN(const GameWorld world, game_world(game));
+  // NPC i is body i: one NPC per body, whose actions push it.
+  const int64_t npcs = world.bodies;
   const wire::ParamMap physics_world = {
-      {"bodies", world.bodies}, {"grid", world.grid}, {"radius", world.radius}};
+      {"bodies", world.bodies}, {"grid", world.grid}, {"radius", world.radius},
+      {"actions", 1},           {"npc_count", npcs},  {"npc_actions", world.npc_actions}};
   const bool interactive = plan.priority == Priority::kInteractive;
   const GameStage& ai = game_stages()[0];
   const GameStage& physics = game_stages()[1];
@@ -185,21 +194,24 @@ Result<Plan> plan_game(const wire::GameSpec& game, int64_t now_ms, int64_t deadl
       plan.units.push_back(std::move(u));
       return plan.units.back().index;
     };
-    // Real data flows three times: frame f's physics simulates on from frame
-    // f-1's validated world, frame f's tiles draw frame f's physics output
-    // world (their one input; from_world=1), and frame f's video encodes the
-    // frame that its tiles rendered (their outputs are its inputs, in tile
-    // order). Frame f's AI observes frame f-1's world: one NPC per body
-    // (from_world=1); frame 0's, before any world exists, runs on
-    // observations generated from its seed, for as many NPCs.
-    const int64_t npcs = world.bodies;
-    const uint32_t a = f == 0
-                           ? add(ai, 0, {}, false, {{"batch", npcs}})
-                           : add(ai, 0, {prev_physics}, true,
-                                 {{"batch", npcs}, {"from_world", 1}, {"world_grid", world.grid}});
+    // Real data flows four times: frame f's AI observes frame f-1's world
+    // (from_world=1; frame 0's, before any world exists, runs on
+    // observations generated from its seed, for as many NPCs); frame f's
+    // physics simulates on from frame f-1's validated world (frame 0's is
+    // generated from its seed), pushed first by the actions frame f's AI
+    // chose (actions=1: inputs [world, actions]); frame f's tiles draw frame
+    // f's physics output world (their one input; from_world=1); and frame
+    // f's video encodes the frame that its tiles rendered (their outputs are
+    // its inputs, in tile order). No cycle: the AI waits only for the world
+    // before it.
+    const wire::ParamMap npc_policy = {{"batch", npcs}, {"actions", world.npc_actions}};
+    wire::ParamMap observing = npc_policy;
+    observing.insert({{"from_world", 1}, {"world_grid", world.grid}});
+    const uint32_t a =
+        f == 0 ? add(ai, 0, {}, false, npc_policy) : add(ai, 0, {prev_physics}, true, observing);
     plan.units.back().seed = game.seed;  // one NPC policy (the weights) for every frame
-    const uint32_t p = f == 0 ? add(physics, 0, {a}, false, physics_world)
-                              : add(physics, 0, {prev_physics}, true, physics_world);
+    const uint32_t p = f == 0 ? add(physics, 0, {a}, true, physics_world)
+                              : add(physics, 0, {prev_physics, a}, true, physics_world);
     std::vector<uint32_t> tiles;
     const uint64_t scene_seed = game.seed + plan.units.size();
     for (uint32_t t = 0; t < game.tiles; ++t) {

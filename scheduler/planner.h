@@ -12,7 +12,11 @@
 //         video encode, and frame f's AI depends on frame f-1's physics (the
 //         world state carries over). A unit's inputs are its dependencies'
 //         canonical outputs, in dependency order, where inputs_from_deps
-//         says so: frame f>0's physics takes frame f-1's world, every tile
+//         says so: frame f>0's AI observes frame f-1's world (one NPC per
+//         body: batch = bodies, from_world=1), frame f's physics takes
+//         frame f-1's world (frame 0's is generated) and then frame f's AI
+//         output, whose actions push the NPCs' bodies (actions=1,
+//         npc_count = bodies, npc_actions = the AI's actions), every tile
 //         of frame f draws frame f's physics world (raytrace from_world=1,
 //         world_bodies/grid/radius = the physics bodies/grid/radius, at most
 //         kMaxGameBodies bodies), and every frame's video takes its T tiles.
@@ -68,6 +72,9 @@ inline constexpr int64_t kDefaultGameBodies = 64;
 inline constexpr int64_t kDefaultGameGrid = 6;
 inline constexpr int64_t kDefaultGameRadius = 1 << 15;
 inline constexpr uint32_t kMaxGameBodies = 64;
+// A game AI's actions per NPC when its stage does not say (the nn kernels'
+// default); the planner sets it on the AI and the physics units alike.
+inline constexpr int64_t kDefaultGameActions = 16;
 
 // A game frame's size when neither the raytrace nor the video stage gives one.
 inline constexpr uint32_t kDefaultGameWidth = 320;

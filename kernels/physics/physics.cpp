@@ -1,6 +1,8 @@
 // The physics kernel: N fixed-point steps of a box of rigid spheres (gravity,
 // sphere-sphere and sphere-wall contacts with restitution and friction), with
-// a uniform-grid broad phase rebuilt every step. See docs/kernels/physics.md.
+// a uniform-grid broad phase rebuilt every step; with actions=1, a game
+// frame's NPC actions push their bodies first. See docs/kernels/physics.md.
+#include "kernels/physics/actions.h"
 #include "kernels/physics/simulate.h"
 #include "kernels/physics/world.h"
 #include "kernels/registry.h"
@@ -71,34 +73,51 @@ class PhysicsKernel final : public Kernel {
         {"max_speed", one, 64 * one, 16 * one,
          "speed limit per velocity component, Q16.16 units/s; max_speed*dt <= radius"},
         {"cell_cap", 4, 32, 16, "bodies per cell taking part in contacts (lowest ids first)"},
+        {"actions", 0, 1, 0,
+         "1: a second input, an nn unit's output, whose actions push bodies 0..npc_count-1"},
+        {"npc_count", 1, 8192, 64, "NPCs in the actions input (its nn batch; at most bodies)"},
+        {"npc_actions", 2, 256, 16, "actions per NPC in the actions input (its nn actions)"},
+        {"action_speed", 0, 64 * one, 2 * one,
+         "velocity change of one action, Q16.16 units/s (default 2)"},
     };
   }
   std::vector<std::string> input_names() const override { return {"world"}; }
+  std::vector<std::string> input_names_for(const Params& p) const override {
+    if (takes_actions(p)) return {"world", "actions"};
+    return input_names();
+  }
 
   Result<std::vector<Bytes>> generate_inputs(const Params& p) const override {
-    return std::vector<Bytes>{physics::generate_world(physics::config_from(p), p.seed)};
+    std::vector<Bytes> inputs{physics::generate_world(physics::config_from(p), p.seed)};
+    if (takes_actions(p)) inputs.push_back(physics::generate_actions(p, p.seed));
+    return inputs;
   }
   Status check_inputs(const Params& p, const std::vector<Bytes>& inputs) const override {
-    if (inputs.size() != 1) {
-      return invalid_argument("physics takes 1 input blob (world), got " +
-                              std::to_string(inputs.size()));
+    const auto names = input_names_for(p);
+    if (inputs.size() != names.size()) {
+      return invalid_argument("physics takes " + std::to_string(names.size()) +
+                              " input blob(s) (world" + (takes_actions(p) ? ", actions" : "") +
+                              "), got " + std::to_string(inputs.size()));
     }
-    return physics::check_world(physics::config_from(p), inputs[0]).with_context("input 'world'");
+    P2C2R_RETURN_IF_ERROR(
+        physics::check_world(physics::config_from(p), inputs[0]).with_context("input 'world'"));
+    if (!takes_actions(p)) return Status::Ok();
+    return physics::check_actions(p, inputs[1]).with_context("input 'actions'");
   }
 
   Result<Bytes> reference(const Params& p, const std::vector<Bytes>& inputs,
                           unsigned threads) const override {
-    P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
+    P2C2R_ASSIGN_OR_RETURN(const Bytes world, start_world(p, inputs));
     const Config c = physics::config_from(p);
-    return physics::world_blob(physics::simulate(c, physics::bodies_of(inputs[0]), threads));
+    return physics::world_blob(physics::simulate(c, physics::bodies_of(world), threads));
   }
 
   Result<Plan> plan(const Params& p, const std::vector<Bytes>& inputs,
                     uint32_t local_size) const override {
-    P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
+    P2C2R_ASSIGN_OR_RETURN(const Bytes start, start_world(p, inputs));
     const Config c = physics::config_from(p);
     const uint64_t n = c.bodies, cells = c.cells();
-    const ByteView world = inputs[0];
+    const ByteView world = start;
     // Whole eights of cells plus one zero eight, read eight cells at a time;
     // the starts of whole eights of cells, written two at a time.
     const uint64_t eights = (cells + 7) / 8;
@@ -124,8 +143,7 @@ class PhysicsKernel final : public Kernel {
       const uint32_t count = step % 2 == 0 ? kCountEven : kCountOdd;
       const uint32_t next_count = step % 2 == 0 ? kCountOdd : kCountEven;
       plan.dispatches.push_back({kScan, {count, kStarts}, push, {1, 1, 1}});
-      plan.dispatches.push_back(
-          {kScatter, {kBody, kStarts, count, kSorted}, push, per_body});
+      plan.dispatches.push_back({kScatter, {kBody, kStarts, count, kSorted}, push, per_body});
       plan.dispatches.push_back(
           {kContacts, {kStarts, kSorted, kContactList, kSorted}, push, per_body});
       plan.dispatches.push_back(
@@ -165,6 +183,7 @@ class PhysicsKernel final : public Kernel {
 
  protected:
   Status check_params(const Params& p) const override {
+    if (takes_actions(p)) P2C2R_RETURN_IF_ERROR(physics::check_npc_count(p));
     const Config c = physics::config_from(p);
     if (uint64_t{c.bodies} > c.cells()) {
       return invalid_argument("bodies=" + std::to_string(c.bodies) +
@@ -176,6 +195,17 @@ class PhysicsKernel final : public Kernel {
           "max_speed*dt exceeds radius: a sphere could pass through another in one step");
     }
     return Status::Ok();
+  }
+
+ private:
+  static bool takes_actions(const Params& p) { return p.get("actions") == 1; }
+
+  // The world the first step starts from, for the reference and the plan
+  // alike: the input world, pushed by the NPCs' actions when it takes them.
+  Result<Bytes> start_world(const Params& p, const std::vector<Bytes>& inputs) const {
+    P2C2R_RETURN_IF_ERROR(check_inputs(p, inputs));
+    if (!takes_actions(p)) return inputs[0];
+    return physics::apply_actions(inputs[0], inputs[1], p);
   }
 };
 

@@ -123,8 +123,10 @@ TEST(PlannerTest, StageParamsReachTheirUnits) {
   auto plan = plan_workload(s, 0);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->units[2].params.at("width"), 64);
-  // The AI's only parameter is the planner's: one NPC per body of the world.
-  EXPECT_EQ(plan->units[0].params, (wire::ParamMap{{"batch", 64}}));
+  // The AI's only parameters are the planner's: one NPC per body of the
+  // world, choosing among as many actions as the physics units read.
+  EXPECT_EQ(plan->units[0].params,
+            (wire::ParamMap{{"batch", 64}, {"actions", kDefaultGameActions}}));
 }
 
 TEST(PlannerTest, GameAiObservesThePreviousFramesWorld) {
@@ -143,7 +145,7 @@ TEST(PlannerTest, GameAiObservesThePreviousFramesWorld) {
   // Frame 0 has no world yet: seeded observations for as many NPCs.
   EXPECT_TRUE(ai[0]->deps.empty());
   EXPECT_FALSE(ai[0]->inputs_from_deps);
-  EXPECT_EQ(ai[0]->params, (wire::ParamMap{{"batch", 40}}));
+  EXPECT_EQ(ai[0]->params, (wire::ParamMap{{"batch", 40}, {"actions", kDefaultGameActions}}));
   for (uint32_t f = 1; f < 3; ++f) {
     EXPECT_EQ(ai[f]->deps, std::vector<uint32_t>{physics[f - 1]->index}) << "frame " << f;
     EXPECT_TRUE(ai[f]->inputs_from_deps);
@@ -160,6 +162,50 @@ TEST(PlannerTest, GameAiParametersThePlannerSetsAreRefused) {
     auto plan = plan_workload(s, 0);
     ASSERT_FALSE(plan.ok()) << name;
     EXPECT_NE(plan.status().message().find(std::string("ai.") + name), std::string::npos)
+        << plan.status().message();
+  }
+}
+
+TEST(PlannerTest, GamePhysicsIsPushedByItsFramesAiActions) {
+  auto s = game_spec(3, 2, "batch");
+  s.game->stage_params["physics"] = {{"bodies", 40}, {"grid", 5}};
+  s.game->stage_params["ai"] = {{"actions", 10}};
+  auto plan = plan_workload(s, 0);
+  ASSERT_TRUE(plan.ok()) << plan.status().to_string();
+  const auto& u = plan->units;
+  const size_t per_frame = 3 + 2;
+  for (uint32_t f = 0; f < 3; ++f) {
+    const PlannedUnit& ai = u[f * per_frame];
+    const PlannedUnit& physics = u[f * per_frame + 1];
+    ASSERT_EQ(ai.stage, "ai");
+    ASSERT_EQ(physics.stage, "physics");
+    EXPECT_EQ(ai.params.at("actions"), 10) << "the workload's AI action count is kept";
+    // Inputs [world, actions]: frame 0's world is generated from its seed,
+    // so its only data dependency is the AI; later frames take the world
+    // before them first.
+    std::vector<uint32_t> want = {ai.index};
+    if (f > 0) want.insert(want.begin(), u[(f - 1) * per_frame + 1].index);
+    EXPECT_EQ(physics.deps, want) << "frame " << f;
+    EXPECT_TRUE(physics.inputs_from_deps);
+    EXPECT_EQ(physics.params.at("actions"), 1);
+    EXPECT_EQ(physics.params.at("npc_count"), 40) << "one NPC per body";
+    EXPECT_EQ(physics.params.at("npc_count"), ai.params.at("batch"));
+    EXPECT_EQ(physics.params.at("npc_actions"), 10) << "the AI's output shape";
+    // No cycle: the AI waits only for the world before its frame.
+    for (uint32_t d : ai.deps) EXPECT_LT(d, f * per_frame) << "frame " << f;
+  }
+  for (const auto& x : u)
+    for (uint32_t d : x.deps) EXPECT_LT(d, x.index) << "dependencies precede dependants";
+}
+
+TEST(PlannerTest, GamePhysicsActionParametersThePlannerSetsAreRefused) {
+  for (const char* name : {"actions", "npc_count", "npc_actions"}) {
+    auto s = game_spec(1, 2, "batch");
+    s.game->stage_params["physics"] = {{name, 1}};
+    auto plan = plan_workload(s, 0);
+    ASSERT_FALSE(plan.ok()) << name;
+    EXPECT_NE(plan.status().message().find(std::string("game.stage_params.physics.") + name),
+              std::string::npos)
         << plan.status().message();
   }
 }
@@ -220,10 +266,11 @@ TEST(PlannerTest, GameTilesDrawTheirFramesPhysicsWorld) {
       EXPECT_EQ(physics.params.at("bodies"), bodies);
       EXPECT_EQ(physics.params.at("grid"), grid);
       EXPECT_EQ(physics.params.at("radius"), radius);
-      // The physics flow is as before: frame f>0 simulates on from frame f-1's world.
+      // Frame f>0 simulates on from frame f-1's world, pushed by frame f's AI.
       if (f > 0) {
         EXPECT_TRUE(physics.inputs_from_deps);
-        EXPECT_EQ(physics.deps, std::vector<uint32_t>{plan->units[(f - 1) * per_frame + 1].index});
+        EXPECT_EQ(physics.deps, (std::vector<uint32_t>{plan->units[(f - 1) * per_frame + 1].index,
+                                                       frame[0].index}));
       }
       for (uint32_t t = 0; t < 4; ++t) {
         const PlannedUnit& tile = frame[2 + t];

@@ -1,6 +1,8 @@
 // A game workload run through the coordinator by a peer that computes every
 // unit with the kernels' CPU references: what flows between the units is real
-// data. Frame f's ray-traced tiles are sent frame f's validated physics
+// data. Frame f's physics is sent the world before it (frame 0's is
+// generated) and frame f's AI output, whose actions push the NPCs' bodies.
+// Frame f's ray-traced tiles are sent frame f's validated physics
 // world and draw it; frame f's video unit is sent the validated outputs of
 // frame f's tiles, in tile order, then the video outputs of the frames
 // before it back to the keyframe: its stream continues theirs with a P-frame
@@ -82,7 +84,7 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   std::map<uint64_t, Bytes> outputs;  // by unit id
   std::map<uint64_t, Bytes> worlds;   // physics outputs, by unit id
   std::set<std::string> drawn;        // digests of the worlds the tiles were sent
-  uint32_t videos = 0, tiles_seen = 0, ai_observing = 0;
+  uint32_t videos = 0, tiles_seen = 0, ai_observing = 0, physics_acting = 0;
   std::vector<Bytes> streams;                            // the video units' outputs, in frame order
   std::optional<kernels::video::DecodedVideo> previous;  // the last one, decoded
   for (int step = 0; step < 60; ++step) {
@@ -91,6 +93,22 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
     std::vector<Bytes> inputs;
     const Bytes out = compute_and_report(peer, *work, &inputs);
     const uint64_t unit = work->manifest.unit_id;
+    if (work->manifest.kernel == "physics") {
+      // Its frame's AI unit is the one before it in plan order.
+      ASSERT_EQ(inputs.size(), 2u);
+      ASSERT_TRUE(outputs.count(unit - 1)) << "physics unit " << unit << " ran before its AI";
+      EXPECT_EQ(inputs[1], outputs[unit - 1]) << "physics unit " << unit << " is sent the actions";
+      if (!worlds.empty()) {
+        EXPECT_EQ(inputs[0], worlds.rbegin()->second) << "and the previous frame's world";
+      }
+      EXPECT_EQ(work->manifest.params.at("npc_count"), 32) << "one NPC per body";
+      auto still = work->manifest.params;
+      still["actions"] = 0;
+      const kernels::Kernel* k = *registry_.find("physics");
+      EXPECT_NE(out, *k->reference(*k->resolve_params(work->manifest.seed, still), {inputs[0]}, 2))
+          << "the NPCs' actions act on the world";
+      ++physics_acting;
+    }
     outputs[unit] = out;
     if (work->manifest.kernel == "physics") worlds[unit] = out;
     if (work->manifest.kernel == "nn_mlp" && !worlds.empty()) {
@@ -149,6 +167,7 @@ TEST_F(GameFlowTest, TilesDrawTheirFramesWorldAndTheVideoEncodesThem) {
   EXPECT_EQ(videos, 3u);
   EXPECT_EQ(tiles_seen, 12u);
   EXPECT_EQ(ai_observing, 2u) << "frames 1 and 2 observe the world before them";
+  EXPECT_EQ(physics_acting, 3u) << "every frame's physics takes its AI's actions";
   EXPECT_EQ(drawn.size(), 3u) << "each frame's tiles draw that frame's (different) world";
   EXPECT_EQ(status(id).state, "done");
 }
