@@ -327,13 +327,15 @@ std::optional<wire::Assignment> WorkLoop::process(size_t slot, const wire::Assig
 }
 
 void WorkLoop::finish(JournalEntry entry, std::optional<wire::Assignment>* next) {
+  // Held from the put on: the flusher must not send this entry (a refused
+  // unit is not in flight) while this slot is about to send it too.
+  std::lock_guard flush(flush_mutex_);
   const Status journaled = journal_.put(entry);
   if (!journaled.ok()) {
     // Without the journal the only copy is in memory: try to deliver now.
     std::lock_guard lock(mutex_);
     status_.last_error = "journal: " + journaled.message();
   }
-  std::lock_guard flush(flush_mutex_);
   {
     std::lock_guard lock(mutex_);
     in_flight_.erase(entry.replica_id);  // the journal now holds the result, not the marker

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -281,6 +282,10 @@ class WorkLoopTest : public ::testing::Test {
     EXPECT_FALSE(refused.ok);
     EXPECT_FALSE(refused.digest.has_value());
     EXPECT_FALSE(refused.unfit);  // a refusal is the manifest's fault, not the host's size
+    const auto all = link_.reports();
+    EXPECT_EQ(
+        std::count_if(all.begin(), all.end(), [](const auto& r) { return r.replica_id == 1; }), 1)
+        << "the slot and the journal flusher both sent the refusal";
     EXPECT_NE(refused.error.find("refused"), std::string::npos) << refused.error;
     EXPECT_NE(refused.error.find(reason), std::string::npos) << refused.error;
     const wire::Report ran = *report_of(2);
