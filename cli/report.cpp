@@ -151,10 +151,10 @@ Status print_hosts(const Json& list) {
         if (!kShown.count(key) && value.is_primitive() &&
             std::find(extra.begin(), extra.end(), key) == extra.end())
           extra.push_back(key);
-  std::vector<std::string> header = {"ID",       "NAME",       "DEVICE",      "STANDING",
-                                     "VALID",    "INVALID",    "ERRORS",      "TIMEOUTS",
-                                     "RUNNING",  "RINGERS OK", "RINGERS BAD", "IN A ROW",
-                                     "ERR RATE", "CREDIT",     "PENDING",     "REVOKED"};
+  std::vector<std::string> header = {"ID",         "NAME",        "DEVICE",   "STANDING", "VALID",
+                                     "INVALID",    "ERRORS",      "TIMEOUTS", "UNFIT",    "RUNNING",
+                                     "RINGERS OK", "RINGERS BAD", "IN A ROW", "ERR RATE", "CREDIT",
+                                     "PENDING",    "REVOKED"};
   for (const auto& key : extra) {
     std::string h = key;
     for (char& c : h) c = c == '_' ? ' ' : static_cast<char>(std::toupper(c));
@@ -174,6 +174,7 @@ Status print_hosts(const Json& list) {
                                     str(h->host.invalid_results),
                                     str(h->host.error_results),
                                     str(h->timed_out_results),
+                                    str(h->unfit_results),
                                     str(h->in_progress),
                                     str(h->ringers_passed),
                                     str(h->ringers_failed),

@@ -252,6 +252,9 @@ struct HostReport {
   // of its results were ringers. Optional: older servers omit them.
   uint64_t ringers_passed = 0;
   uint64_t ringers_failed = 0;
+  // Units it reported too big for its device or sandbox (Report::unfit).
+  // Optional: older servers omit it.
+  uint64_t unfit_results = 0;
 };
 
 struct ReportSummary {

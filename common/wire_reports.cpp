@@ -58,6 +58,7 @@ REQ(timed_out_results);
 REQ(in_progress);
 OPT(ringers_passed);
 OPT(ringers_failed);
+OPT(unfit_results);
 P2C2R_FIELDS_END
 
 P2C2R_FIELDS_BEGIN(ReportSummary)
@@ -135,7 +136,8 @@ Json js(const HostReport& v) {
           {"timed_out_results", v.timed_out_results},
           {"in_progress", v.in_progress},
           {"ringers_passed", v.ringers_passed},
-          {"ringers_failed", v.ringers_failed}};
+          {"ringers_failed", v.ringers_failed},
+          {"unfit_results", v.unfit_results}};
 }
 Json js(const ReportSummary& v) {
   Json j = {{"hosts", v.hosts},

@@ -114,6 +114,7 @@ Reply Coordinator::hosts_report() {
     if (h == by_id.end()) continue;
     h->second->timed_out_results += r.state == "timed_out";
     h->second->in_progress += r.state == "in_progress";
+    h->second->unfit_results += r.state == "unfit";
     if (!r.ringer()) continue;
     h->second->ringers_passed += r.validity == "valid";
     h->second->ringers_failed +=

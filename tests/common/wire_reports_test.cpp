@@ -74,16 +74,20 @@ TEST(WireReportsTest, HostReportRingerCountsAreOptionalForOlderServers) {
   HostReport h;
   h.ringers_passed = 7;
   h.ringers_failed = 2;
+  h.unfit_results = 3;
   auto back = parse<HostReport>(serialize(h));
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_EQ(back->ringers_passed, 7u);
   EXPECT_EQ(back->ringers_failed, 2u);
+  EXPECT_EQ(back->unfit_results, 3u);
   Json j = to_json(h);
   j.erase("ringers_passed");
   j.erase("ringers_failed");
+  j.erase("unfit_results");
   auto old = from_json<HostReport>(j);
   ASSERT_TRUE(old.ok()) << old.status().to_string();
   EXPECT_EQ(old->ringers_passed, 0u);
+  EXPECT_EQ(old->unfit_results, 0u);
 }
 
 TEST(WireReportsTest, SummaryOmitsCountsTheServerDoesNotKeep) {

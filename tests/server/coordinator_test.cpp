@@ -149,6 +149,12 @@ TEST_F(CoordinatorTest, UnfitUnitGoesToAnotherHostAndCountsAgainstNobody) {
 
   const auto check = [&] {
     for (int i = 0; i < 4; ++i) EXPECT_EQ(info(peers[i]).error_results, 0u) << i;
+    // The operator sees them, though.
+    for (const auto& j : Json::parse(coord_->hosts_report().body)) {
+      const auto h = wire::from_json<wire::HostReport>(j);
+      ASSERT_TRUE(h.ok()) << h.status().to_string();
+      EXPECT_EQ(h->unfit_results, h->host.id == peers[4].id ? 0u : 1u) << h->host.name;
+    }
     const auto u = *wire::parse<wire::UnitReport>(coord_->unit_report(unit_id).body);
     ASSERT_EQ(u.replicas.size(), 5u);
     for (int i = 0; i < 4; ++i) {
