@@ -446,6 +446,7 @@ void Coordinator::expire(int64_t now) {
     record(it->second.host_id, units_.at(it->second.unit_id), validator::Verdict::kTimedOut, true);
     if (!it->second.ringer()) settle_unit(units_.at(it->second.unit_id), now, ops);
   }
+  recover_overdue_outputs(now);
   while (!waiters_.empty()) {
     auto it =
         std::min_element(waiters_.begin(), waiters_.end(),

@@ -74,6 +74,10 @@ struct CoordinatorOptions {
   // go to another host, failing quorums fail the unit).
   runtime::Device* trusted_device = nullptr;
   uint64_t seed = 0;  // of the spot-check draws; 0 picks one at random
+  // A valid unit whose canonical output has not been uploaded this long
+  // after it became valid (its uploaders vanished) is re-run by the trusted
+  // runner, whose output is stored; without a trusted device it waits.
+  int64_t output_grace_ms = 5 * 60000;
 };
 
 class TrustedRunner;
@@ -169,8 +173,9 @@ class Coordinator {
     // Decided when a replica goes out while none is in flight or reported;
     // not persisted (after a restart the workload's policy applies: safe).
     std::optional<validator::ReplicationDecision> decision;
-    bool full_quorum = false;      // re-opened after a lie: never single again
-    bool trusted_pending = false;  // a trusted re-execution is queued or running
+    bool full_quorum = false;              // re-opened after a lie: never single again
+    bool trusted_pending = false;          // a trusted re-execution is queued or running
+    int64_t awaiting_output_since_ms = 0;  // while its output is awaited
   };
   struct Waiter {
     uint64_t host_id;
@@ -194,7 +199,9 @@ class Coordinator {
   // A valid unit's canonical output: awaited until its blob is stored. Every
   // change to awaiting_output_ goes through these, which keep
   // Workload::outputs_missing in step.
-  void await_output(Unit& u);
+  void await_output(Unit& u, int64_t now);
+  // Re-runs on the trusted device the valid units whose output is overdue.
+  void recover_overdue_outputs(int64_t now);
   bool stop_awaiting_output(Unit& u);  // true when it was awaited
   // Marks a running workload done once all its units are valid with their
   // outputs stored.

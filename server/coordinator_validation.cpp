@@ -142,12 +142,13 @@ void Coordinator::settle_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
   if (stored_blobs_.count(u.row.canonical)) {
     output_available(u, now, ops);
   } else {
-    await_output(u);
+    await_output(u, now);
   }
   finish_if_done(w, now, ops);
 }
 
-void Coordinator::await_output(Unit& u) {
+void Coordinator::await_output(Unit& u, int64_t now) {
+  u.awaiting_output_since_ms = now;
   awaiting_output_[u.row.canonical].push_back(u.row.id);
   ++workloads_.at(u.row.workload_id).outputs_missing;
 }
@@ -158,6 +159,22 @@ bool Coordinator::stop_awaiting_output(Unit& u) {
   if (a->second.empty()) awaiting_output_.erase(a);
   --workloads_.at(u.row.workload_id).outputs_missing;
   return true;
+}
+
+void Coordinator::recover_overdue_outputs(int64_t now) {
+  if (!trusted_) return;
+  std::vector<uint64_t> overdue;
+  for (const auto& [digest, ids] : awaiting_output_)
+    for (uint64_t id : ids)
+      if (now - units_.at(id).awaiting_output_since_ms >= options_.output_grace_ms)
+        overdue.push_back(id);
+  // run_trusted skips a unit already queued; its result stores the output.
+  // A run that fails is tried again a grace period later, not every tick.
+  for (uint64_t id : overdue) {
+    Unit& u = units_.at(id);
+    u.awaiting_output_since_ms = now;
+    run_trusted(u, "its output was never uploaded");
+  }
 }
 
 void Coordinator::finish_if_done(Workload& w, int64_t now, std::vector<Mutation>& ops) {

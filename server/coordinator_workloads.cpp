@@ -447,7 +447,7 @@ Status Coordinator::load(const Snapshot& snap) {
       if (d->second.row.state != "valid" || !stored_blobs_.count(d->second.row.canonical))
         ++u.deps_pending;
     }
-    if (u.row.state == "valid" && !stored_blobs_.count(u.row.canonical)) await_output(u);
+    if (u.row.state == "valid" && !stored_blobs_.count(u.row.canonical)) await_output(u, now_ms());
   }
   for (auto& [id, w] : workloads_) std::sort(w.units.begin(), w.units.end());
   for (auto& [id, d] : units_) std::sort(d.dependants.begin(), d.dependants.end());

@@ -34,7 +34,8 @@ class CoordinatorTest : public ::testing::Test {
                                                               .server_key = &server_key_,
                                                               .reliability = reliability_,
                                                               .trusted_device = device_.get(),
-                                                              .seed = 1},
+                                                              .seed = 1,
+                                                              .output_grace_ms = output_grace_ms_},
                                            *commit_, *blobs_);
     auto snap = store_->load();
     ASSERT_TRUE(snap.ok());
@@ -160,6 +161,7 @@ class CoordinatorTest : public ::testing::Test {
   const std::string kA = digest_of(kOutA).hex(), kB = digest_of(kOutB).hex();
   testing::TempDir dir_;
   validator::ReliabilityConfig reliability_;
+  int64_t output_grace_ms_ = 5 * 60000;
   std::unique_ptr<runtime::Device> device_;  // the trusted runner's; null: none
   kernels::Registry registry_;
   crypto::KeyPair server_key_;

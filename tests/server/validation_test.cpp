@@ -171,6 +171,35 @@ TEST_F(ValidationTest, ServerSpotCheckCatchesATrustedLiarAndRevokesItsPendingCre
   EXPECT_EQ(s.units.failed, 0u);
 }
 
+TEST_F(ValidationTest, OutputNeverUploadedIsProducedByTheTrustedRunnerAfterAGrace) {
+  open_lavapipe();
+  output_grace_ms_ = 60000;
+  restart();
+  Peer a = register_peer("a");
+  const uint64_t wl = submit(1, 60000, /*quorum=*/1);
+  auto w = request(a);
+  ASSERT_TRUE(w);
+  // a reports the right digest and vanishes before uploading.
+  const kernels::Kernel* peak = *registry_.find("peak");
+  const auto params = peak->resolve_params(w->manifest.seed, w->manifest.params).value();
+  const Bytes out = peak->reference(params, {}, 1).value();
+  ASSERT_EQ(report(a, w->replica_id, digest_of(out).hex()).status, 200);
+  EXPECT_EQ(status(wl).state, "running");
+  coord_->expire(now_ms() + 1000);  // within the grace: nothing yet
+  coord_->drain_trusted();
+  EXPECT_EQ(status(wl).state, "running");
+  coord_->expire(now_ms() + output_grace_ms_ + 1000);
+  coord_->drain_trusted();
+  const auto s = status(wl);
+  EXPECT_EQ(s.state, "done");
+  ASSERT_EQ(s.outputs.size(), 1u);
+  EXPECT_EQ(s.outputs[0], digest_of(out).hex());
+  auto stored = blobs_->get(digest_of(out).hex());
+  ASSERT_TRUE(stored.ok()) << stored.status().to_string();
+  EXPECT_EQ(*stored, out);
+  EXPECT_EQ(info(a).invalid_results, 0u);  // a was right: the server agreed
+}
+
 TEST_F(ValidationTest, TrustedRunnerMatchesTheCpuReferenceOnLavapipe) {
   open_lavapipe();
   auto kernel = registry_.find("peak");
