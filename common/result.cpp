@@ -22,6 +22,8 @@ const char* code_name(Code code) {
       return "deadline exceeded";
     case Code::kResourceExhausted:
       return "resource exhausted";
+    case Code::kOutOfRange:
+      return "out of range";
     case Code::kInternal:
       return "internal error";
   }

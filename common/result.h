@@ -24,6 +24,7 @@ enum class Code {
   kUnavailable,         // transient: network, device busy; retry later
   kDeadlineExceeded,    // a timeout expired
   kResourceExhausted,   // a size or memory limit was hit
+  kOutOfRange,          // past a fixed limit of this device (buffer range, workgroup count)
   kInternal,            // a bug or a broken environment (no Vulkan driver, ...)
 };
 
@@ -59,6 +60,7 @@ inline Status failed_precondition(std::string m) {
 inline Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status internal_error(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status resource_exhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
+inline Status out_of_range(std::string m) { return {Code::kOutOfRange, std::move(m)}; }
 inline Status deadline_exceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
 inline Status already_exists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
 

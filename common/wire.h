@@ -87,10 +87,10 @@ struct Report {
   // ready now (one round trip per unit, like BOINC's scheduler RPC; no long
   // poll here: when none is ready the peer asks with POST /v1/work).
   bool want_work = false;
-  // With !ok: this host's device or sandbox limits are too small for the unit
-  // (a buffer over maxStorageBufferRange or maxTexelBufferElements, device
-  // memory, the sandbox's memory or CPU cap). Not a wrong answer: the server
-  // gives the unit to another host and does not hold it against this one.
+  // With !ok: the unit is past one of this host's fixed device limits (a
+  // buffer over maxStorageBufferRange or maxTexelBufferElements, too many
+  // workgroups). Not a wrong answer: the server gives the unit to another
+  // host and does not hold it against this one.
   bool unfit = false;
 };
 

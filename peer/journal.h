@@ -25,7 +25,7 @@ struct JournalEntry {
   bool ok = true;  // false: the unit errored; `error` says why
   std::optional<Digest> digest;
   std::string error;
-  bool unfit = false;  // with !ok: the unit is too big for this host (wire::Report::unfit)
+  bool unfit = false;  // with !ok: past this host's device limits (wire::Report::unfit)
   // The report was accepted and the server asked for the output, which is
   // still to be uploaded: only the upload is retried (a second report would
   // be refused as a duplicate, and the output would never reach the server).

@@ -305,10 +305,11 @@ std::optional<wire::Assignment> WorkLoop::process(size_t slot, const wire::Assig
       entry.ok = false;
       entry.error =
           stopping_ ? "the peer shut down before the unit finished" : outcome.status().message();
-      // A buffer over a device limit, device memory, or the sandbox's memory
-      // or CPU cap: this host cannot run the unit, which says nothing of its
-      // honesty (docs/protocol.md, "unfit").
-      entry.unfit = !stopping_ && outcome.status().code() == Code::kResourceExhausted;
+      // Past a fixed limit of this device (buffer range, texel count,
+      // workgroups): this host can never run the unit, which says nothing of
+      // its honesty (docs/protocol.md, "unfit"). Memory exhaustion and the
+      // sandbox's caps can be passing or caused by earlier units: errors.
+      entry.unfit = !stopping_ && outcome.status().code() == Code::kOutOfRange;
     }
     std::lock_guard lock(mutex_);
     status_.sandbox = supervisors_[slot]->protections().to_json().dump();
@@ -357,13 +358,22 @@ Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignme
   report.want_work = next != nullptr;
   auto reply = link_.report(report);
   if (!reply.ok()) {
-    // Already reported (a reply lost before a crash), or a report the server
-    // will never take (its replica was reassigned): either way, done with it.
-    return refused_for_good(reply.status().code()) ? Status::Ok() : reply.status();
+    const Code code = reply.status().code();
+    // Already reported, but the reply (and whether it asked for the output)
+    // was lost to a timeout or a crash: upload anyway; the server ignores an
+    // output it already holds, and refuses one for a replica not reported.
+    if (code == Code::kAlreadyExists && entry.ok && !entry.output.empty())
+      return upload_or_keep(entry);
+    // A report the server will never take (its replica was reassigned).
+    return refused_for_good(code) ? Status::Ok() : reply.status();
   }
   // Taken before the upload: the server assigned it, whatever happens next.
   if (next) *next = std::move(reply->work);
   if (!reply->want_output || !entry.ok) return Status::Ok();
+  return upload_or_keep(entry);
+}
+
+Status WorkLoop::upload_or_keep(const JournalEntry& entry) {
   const Status uploaded = upload(entry);
   if (!uploaded.ok()) {
     // The report stands; from now on only the upload is retried.
@@ -379,9 +389,11 @@ Status WorkLoop::deliver(const JournalEntry& entry, std::optional<wire::Assignme
 
 Status WorkLoop::upload(const JournalEntry& entry) {
   const Status s = link_.upload_output(entry.replica_id, entry.output);
-  // Refused for good (the replica was reassigned, or the output is not what
-  // was reported): retrying cannot help.
-  return s.ok() || refused_for_good(s.code()) ? Status::Ok() : s;
+  // Refused for good (the replica was reassigned, the output is not what was
+  // reported, or it is over the server's body limit): retrying cannot help.
+  if (s.ok() || refused_for_good(s.code()) || s.code() == Code::kResourceExhausted)
+    return Status::Ok();
+  return s;
 }
 
 size_t WorkLoop::flush_journal() {

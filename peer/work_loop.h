@@ -93,6 +93,9 @@ class WorkLoop {
   void finish(JournalEntry entry, std::optional<wire::Assignment>* next = nullptr);
   Status deliver(const JournalEntry& entry, std::optional<wire::Assignment>* next = nullptr);
   Status upload(const JournalEntry& entry);
+  // Uploads; on failure re-journals the entry as awaiting_upload, so only the
+  // upload is retried.
+  Status upload_or_keep(const JournalEntry& entry);
   // Whether a slot may take another unit now (not stopping, availability).
   bool may_work(std::string* why) const;
   Status check_manifest(const wire::Assignment& a, const kernels::Kernel** kernel) const;

@@ -15,6 +15,9 @@ namespace {
 // forbids zero-sized buffers and fill commands need multiples of 4.
 uint64_t padded(uint64_t size) { return size == 0 ? 16 : (size + 15) / 16 * 16; }
 
+// A plan past one of the device's fixed limits is refused with out_of_range:
+// the same unit fails the same way on this device every time, which is what
+// lets a peer report it unfit (wire::Report::unfit) instead of as an error.
 Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shader>& shaders,
                   const kernels::Plan& plan, uint32_t local_size, const DeviceInfo& info) {
   const std::string who = "kernel " + kernel.name() + ": ";
@@ -30,10 +33,9 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
                             " has more initial bytes than its size");
     }
     if (padded(b.size) > info.max_storage_buffer_range) {
-      return resource_exhausted(who + "buffer " + std::to_string(i) + " of " +
-                                std::to_string(b.size) +
-                                " bytes exceeds the device's storage-buffer limit of " +
-                                std::to_string(info.max_storage_buffer_range));
+      return out_of_range(who + "buffer " + std::to_string(i) + " of " + std::to_string(b.size) +
+                          " bytes exceeds the device's storage-buffer limit of " +
+                          std::to_string(info.max_storage_buffer_range));
     }
   }
   for (size_t i = 0; i < plan.dispatches.size(); ++i) {
@@ -53,10 +55,10 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
         return internal_error(where + "no plan buffer " + std::to_string(b));
       const uint64_t texels = padded(plan.buffers[b].size) / 16;
       if ((iface.texel_bindings >> binding & 1) && texels > info.max_texel_buffer_elements) {
-        return resource_exhausted(where + "buffer " + std::to_string(b) + " of " +
-                                  std::to_string(texels) +
-                                  " texels exceeds the device's texel-buffer limit of " +
-                                  std::to_string(info.max_texel_buffer_elements));
+        return out_of_range(where + "buffer " + std::to_string(b) + " of " +
+                            std::to_string(texels) +
+                            " texels exceeds the device's texel-buffer limit of " +
+                            std::to_string(info.max_texel_buffer_elements));
       }
     }
     if (d.push.size() != iface.push_constant_size) {
@@ -65,8 +67,8 @@ Status check_plan(const kernels::Kernel& kernel, const std::vector<kernels::Shad
     }
     for (uint32_t g : d.groups) {
       if (g == 0 || g > info.max_workgroup_count_x) {
-        return resource_exhausted(where + std::to_string(g) + " workgroups is outside 1.." +
-                                  std::to_string(info.max_workgroup_count_x) + " for this device");
+        return out_of_range(where + std::to_string(g) + " workgroups is outside 1.." +
+                            std::to_string(info.max_workgroup_count_x) + " for this device");
       }
     }
   }

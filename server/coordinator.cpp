@@ -39,6 +39,8 @@ int http_status_for(Code code) {
       return 408;
     case Code::kResourceExhausted:
       return 413;
+    case Code::kOutOfRange:
+      return 400;
     case Code::kInternal:
       return 500;
   }
@@ -199,7 +201,11 @@ void Coordinator::register_host(const wire::RegisterHost& req, const Auth& auth,
   h.row.last_seen_ms = now;
   h.key = crypto::PublicKey::from_hex(req.public_key).value();
   h.caps = req.device;
+  // Shapes it reported unfit stay excluded across its re-registrations, as
+  // they do across a server restart (rebuilt from the replica rows).
+  auto unfit = std::move(h.view.unfit_shapes);
   h.view = scheduler::HostView::from_caps(id, req.device);
+  h.view.unfit_shapes = std::move(unfit);
   ops.push_back(h.row);
   commit_.submit(std::move(ops),
                  reply_after_commit(

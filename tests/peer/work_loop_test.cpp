@@ -80,7 +80,14 @@ class ScriptedLink : public ServerLink {
       return unavailable("scripted outage");
     }
     if (report_error_) return Status(*report_error_, "scripted report error");
+    // Like the server: a replica is reported once.
+    for (const auto& r : reports_)
+      if (r.replica_id == report.replica_id) return already_exists("already reported");
     reports_.push_back(report);
+    if (lose_next_report_reply_) {  // committed, but the answer never arrives
+      lose_next_report_reply_ = false;
+      return unavailable("scripted: the reply was lost");
+    }
     wire::ReportReply reply{report.ok, std::nullopt};
     // Like the server: a report that asks for work gets the next queued unit.
     if (report.want_work && !queue_.empty()) {
@@ -124,6 +131,11 @@ class ScriptedLink : public ServerLink {
   void fail_blob_fetches(int n) {
     std::lock_guard lock(mutex_);
     blob_failures_ = n;
+  }
+  // The next report is recorded but its reply is lost.
+  void lose_next_report_reply() {
+    std::lock_guard lock(mutex_);
+    lose_next_report_reply_ = true;
   }
   // The next `n` output uploads fail as a network error would.
   void fail_uploads(int n) {
@@ -181,6 +193,7 @@ class ScriptedLink : public ServerLink {
   int garbage_answers_ = 0;
   int blob_failures_ = 0;
   int upload_failures_ = 0;
+  bool lose_next_report_reply_ = false;
   int upload_attempts_ = 0;
   int work_requests_ = 0;
   int report_attempts_ = 0;
@@ -371,6 +384,7 @@ TEST_F(WorkLoopTest, UnitOverADeviceLimitIsReportedUnfitAndTheNextOneRuns) {
   // At workgroup size 16, 2,000,000 invocations need 125,000 workgroups: over
   // lavapipe's (and Vulkan's minimum) 65,535, so the device cannot run it.
   options_.local_size = 16;
+  options_.sandbox.device = "llvmpipe";  // its limit is known; a GPU's may be higher
   ReferenceUnit big = reference_unit("peak", 3);
   big.manifest.params = {{"invocations", 2000000}, {"iterations", 1}};
   const ReferenceUnit small = reference_unit("peak", 4);
@@ -455,6 +469,20 @@ TEST_F(WorkLoopTest, FailedUploadAfterAnAcceptedReportRetriesOnlyTheUpload) {
   EXPECT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
 }
 
+TEST_F(WorkLoopTest, LostReportReplyStillGetsTheOutputUploaded) {
+  const ReferenceUnit u = reference_unit("peak", 11);
+  link_.lose_next_report_reply();
+  link_.assign(signed_assignment(13, u.manifest));
+  start();
+  // The retried report is refused as a duplicate; the output goes up anyway.
+  ASSERT_TRUE(wait_for([&] { return link_.uploads().count(13) != 0; }))
+      << loop_->status().last_error;
+  EXPECT_EQ(link_.uploads()[13], u.reference);
+  EXPECT_EQ(link_.reports().size(), 1u);
+  EXPECT_GE(link_.report_attempts(), 2);
+  EXPECT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
+}
+
 TEST_F(WorkLoopTest, UploadStillDueAfterARestartIsSentWithoutAReport) {
   const ReferenceUnit u = reference_unit("peak", 10);
   JournalEntry e;
@@ -499,7 +527,7 @@ TEST_F(WorkLoopTest, JournaledResultFromAnEarlierRunIsSentAtStart) {
   EXPECT_EQ(link_.uploads()[42], u.reference);
 }
 
-TEST_F(WorkLoopTest, ReportAnsweredAlreadyExistsCountsAsAcknowledged) {
+TEST_F(WorkLoopTest, ReportAnsweredAlreadyExistsCountsAsAcknowledgedAfterTheUpload) {
   const ReferenceUnit u = reference_unit("peak", 8);
   link_.answer_reports_with(Code::kAlreadyExists);
   link_.assign(signed_assignment(3, u.manifest));
@@ -511,7 +539,8 @@ TEST_F(WorkLoopTest, ReportAnsweredAlreadyExistsCountsAsAcknowledged) {
   EXPECT_GE(link_.report_attempts(), 1);
   EXPECT_TRUE(journal_.entries().empty());
   EXPECT_EQ(loop_->status().reports_pending, 0u);
-  EXPECT_TRUE(link_.uploads().empty());
+  // The earlier report's reply may have asked for the output: it goes up.
+  EXPECT_EQ(link_.uploads()[3], u.reference);
 }
 
 TEST_F(WorkLoopTest, RunningUnitIsJournaledAsKilledAndNotReportedUntilItEnds) {

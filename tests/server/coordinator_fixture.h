@@ -72,6 +72,11 @@ class CoordinatorTest : public ::testing::Test {
   Peer register_peer(const std::string& name,
                      std::vector<wire::KernelSpeed> kernels = {{"peak", 1, 0.001}}) {
     Peer p;
+    register_as(p, name, std::move(kernels));
+    return p;
+  }
+  // Registers `p` (again, if it has an id: what a peer does at every start).
+  void register_as(Peer& p, const std::string& name, std::vector<wire::KernelSpeed> kernels) {
     wire::RegisterHost req{
         p.key.public_key().hex(), name, {"gpu", 1 << 30, {}, std::move(kernels)}};
     auto auth = sign(p, "POST", "/v1/hosts", wire::serialize(req));
@@ -79,7 +84,6 @@ class CoordinatorTest : public ::testing::Test {
     Reply r = call([&](Respond done) { coord_->register_host(req, *auth, std::move(done)); });
     EXPECT_EQ(r.status, 200) << r.body;
     p.id = wire::parse<wire::Registered>(r.body)->host_id;
-    return p;
   }
 
   uint64_t submit(uint32_t units, int64_t deadline_ms = 60000, uint32_t quorum = 2,

@@ -181,6 +181,8 @@ TEST_F(CoordinatorTest, HostGetsNoMoreUnitsOfAShapeItReportedUnfit) {
   excluded();
   restart();  // rebuilt from the unfit replica
   excluded();
+  register_as(a, "a", {{"peak", 1, 0.001}});  // the peer restarted and registered again
+  excluded();
   // b runs both: the one a could not, and the other.
   auto again = request(b), other = request(b);
   ASSERT_TRUE(again && other);
