@@ -231,6 +231,10 @@ class Coordinator {
   void record(uint64_t host_id, const Unit& u, validator::Verdict verdict, bool checked);
   void catch_host(uint64_t host_id, int64_t now, std::vector<Mutation>& ops);
   void reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops);
+  // A valid unit's output is withdrawn (reopened): dependants still waiting
+  // count it as pending again; queued ones never sent go back to waiting.
+  // Dependants that already ran on it are not redone (docs/validator.md).
+  void withdraw_output(Unit& u, std::vector<Mutation>& ops);
   void run_trusted(Unit& u, const std::string& why);
   void trusted_result(uint64_t unit_id, const std::string& why, Result<runtime::UnitResult> result);
   void blob_stored(const std::string& digest, uint64_t size, int64_t now,

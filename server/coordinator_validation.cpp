@@ -255,7 +255,8 @@ void Coordinator::reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
     record(r.host_id, u, validator::Verdict::kInvalid, true);
     liars.push_back(r.host_id);
   }
-  stop_awaiting_output(u);
+  // Its output was available (and counted by its dependants) unless awaited.
+  if (!stop_awaiting_output(u)) withdraw_output(u, ops);
   u.row.canonical.clear();
   --w.valid;
   if (w.row.state == "done") {
@@ -269,6 +270,21 @@ void Coordinator::reopen_unit(Unit& u, int64_t now, std::vector<Mutation>& ops) 
   set_unit_state(u, "ready", ops);
   queue_replicas(u, w.policy.target_nresults);
   for (uint64_t host : liars) catch_host(host, now, ops);
+}
+
+void Coordinator::withdraw_output(Unit& u, std::vector<Mutation>& ops) {
+  for (uint64_t id : u.dependants) {
+    Unit& d = units_.at(id);
+    if (d.row.state == "waiting") {
+      ++d.deps_pending;  // output_available counted this one; it waits for the redone unit
+    } else if (d.row.state == "ready" && d.replicas.empty()) {
+      // Queued but never sent: its manifest named the withdrawn output.
+      ready_.remove(d.row.id);
+      d.manifest_json.clear();
+      ++d.deps_pending;
+      set_unit_state(d, "waiting", ops);
+    }
+  }
 }
 
 void Coordinator::run_trusted(Unit& u, const std::string& why) {
