@@ -9,15 +9,13 @@
 #include "common/digest.h"
 #include "kernels/registry.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 #include "tests/support/subprocess.h"
 
 namespace p2c2r {
 namespace {
 
-const kernels::Registry& registry() {
-  static const kernels::Registry r = kernels::builtin_registry();
-  return r;
-}
+const kernels::Registry& registry() { return testing::builtin_kernels(); }
 
 std::vector<std::string> kernel_names() {
   std::vector<std::string> names;

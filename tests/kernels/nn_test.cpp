@@ -14,6 +14,7 @@
 #include "kernels/nn/model.h"
 #include "kernels/registry.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -23,12 +24,7 @@ using kernels::nn::LayerType;
 using kernels::nn::Model;
 using kernels::nn::Shape;
 
-const kernels::Kernel& kernel(const std::string& name) {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  auto k = registry.find(name);
-  if (!k.ok()) throw std::runtime_error(k.status().to_string());
-  return **k;
-}
+using testing::kernel;
 
 runtime::Device& device() {
   static auto d = runtime::open_device("", {}, {});

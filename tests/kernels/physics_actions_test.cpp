@@ -9,6 +9,7 @@
 #include "kernels/physics/world.h"
 #include "kernels/registry.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -16,15 +17,10 @@ namespace {
 using kernels::physics::Body;
 using kernels::physics::kOne;
 
-const kernels::Kernel& physics_kernel() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  return **registry.find("physics");
-}
+const kernels::Kernel& physics_kernel() { return testing::kernel("physics"); }
 
 kernels::Params params(std::map<std::string, int64_t> given, uint64_t seed = 7) {
-  auto p = physics_kernel().resolve_params(seed, given);
-  if (!p.ok()) throw std::runtime_error(p.status().to_string());
-  return *p;
+  return testing::resolved("physics", given, seed);
 }
 
 // An nn output: `npc_actions` zero logits per NPC, then the actions.

@@ -14,6 +14,7 @@
 #include "kernels/physics/world.h"
 #include "kernels/registry.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -22,15 +23,10 @@ using kernels::physics::Body;
 using kernels::physics::Config;
 constexpr double kQ = 65536.0;
 
-const kernels::Kernel& physics_kernel() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  return **registry.find("physics");
-}
+const kernels::Kernel& physics_kernel() { return testing::kernel("physics"); }
 
 kernels::Params params(std::map<std::string, int64_t> given, uint64_t seed = 7) {
-  auto p = physics_kernel().resolve_params(seed, given);
-  if (!p.ok()) throw std::runtime_error(p.status().to_string());
-  return *p;
+  return testing::resolved("physics", given, seed);
 }
 
 // One step of the kernel's model in double precision (docs/kernels/physics.md):
@@ -374,8 +370,8 @@ TEST(PhysicsTest, DeviceMatchesReferenceWhenBodiesHaveMoreContactsThanListed) {
   ASSERT_TRUE(device.ok()) << device.status().to_string();
   const Bytes world = packed_around_a_corner(0);
   for (int64_t cap : {8, 32}) {
-    const auto p = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3},
-                           {"cell_cap", cap}});
+    const auto p =
+        params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3}, {"cell_cap", cap}});
     const Status valid = physics_kernel().check_inputs(p, {world});
     ASSERT_TRUE(valid.ok()) << valid.to_string();
     const Bytes expected = *physics_kernel().reference(p, {world}, 2);
@@ -397,13 +393,13 @@ TEST(PhysicsTest, DeviceMatchesReferenceWhenACrowdedCellHoldsBodiesWithManyConta
   ASSERT_TRUE(device.ok()) << device.status().to_string();
   const Bytes world = packed_around_a_corner(-16 * 65536);
   for (int64_t cap : {8, 16}) {
-    const auto p = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3},
-                           {"cell_cap", cap}});
+    const auto p =
+        params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 3}, {"cell_cap", cap}});
     const Status valid = physics_kernel().check_inputs(p, {world});
     ASSERT_TRUE(valid.ok()) << valid.to_string();
     // The premise: one step on, a cell holds more than cell_cap bodies.
-    const auto one_step = params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 1},
-                                  {"cell_cap", cap}});
+    const auto one_step =
+        params({{"bodies", 64}, {"grid", 4}, {"radius", 32768}, {"steps", 1}, {"cell_cap", cap}});
     const Bytes after_one = *physics_kernel().reference(one_step, {world}, 1);
     std::vector<uint32_t> per_cell(64, 0);
     for (const Body& b : kernels::physics::bodies_of(after_one)) {

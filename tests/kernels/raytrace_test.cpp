@@ -13,6 +13,7 @@
 #include "kernels/registry.h"
 #include "runtime/execute.h"
 #include "tests/kernels/raytrace_pixels.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -25,16 +26,10 @@ using raytrace_pixels::pixel;
 using raytrace_pixels::project;
 using raytrace_pixels::Rgb;
 
-const kernels::Kernel& raytrace_kernel() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  static const kernels::Kernel* kernel = *registry.find("raytrace");
-  return *kernel;
-}
+const kernels::Kernel& raytrace_kernel() { return testing::kernel("raytrace"); }
 
 kernels::Params params(std::map<std::string, int64_t> given, uint64_t seed = 1) {
-  auto p = raytrace_kernel().resolve_params(seed, given);
-  if (!p.ok()) throw std::runtime_error(p.status().to_string());
-  return *p;
+  return testing::resolved("raytrace", given, seed);
 }
 
 constexpr int32_t u(int32_t num, int32_t den = 1) {
@@ -68,8 +63,10 @@ TEST(RaytraceSceneTest, DemoSceneRoundTrips) {
 }
 
 TEST(RaytraceSceneTest, DemoSceneDependsOnSeed) {
-  EXPECT_NE(rt::serialize_scene(rt::make_demo_scene(1, 0)), rt::serialize_scene(rt::make_demo_scene(2, 0)));
-  EXPECT_EQ(rt::serialize_scene(rt::make_demo_scene(3, 0)), rt::serialize_scene(rt::make_demo_scene(3, 0)));
+  EXPECT_NE(rt::serialize_scene(rt::make_demo_scene(1, 0)),
+            rt::serialize_scene(rt::make_demo_scene(2, 0)));
+  EXPECT_EQ(rt::serialize_scene(rt::make_demo_scene(3, 0)),
+            rt::serialize_scene(rt::make_demo_scene(3, 0)));
 }
 
 TEST(RaytraceSceneTest, RejectsTruncatedBlobs) {
@@ -230,10 +227,12 @@ TEST(RaytraceSceneTest, RejectsValuesOutsideTheFixedPointBounds) {
 
 TEST(RaytraceParamsTest, RejectsTilesOutsideTheFrameAndExtremeAspect) {
   const auto& k = raytrace_kernel();
-  auto outside = k.resolve_params(1, {{"width", 64}, {"height", 64}, {"tile_x", 40}, {"tile_width", 32}});
+  auto outside =
+      k.resolve_params(1, {{"width", 64}, {"height", 64}, {"tile_x", 40}, {"tile_width", 32}});
   EXPECT_EQ(outside.status().code(), Code::kInvalidArgument);
   EXPECT_NE(outside.status().message().find("does not fit"), std::string::npos);
-  auto aspect = k.resolve_params(1, {{"width", 1000}, {"height", 100}, {"tile_width", 64}, {"tile_height", 64}});
+  auto aspect = k.resolve_params(
+      1, {{"width", 1000}, {"height", 100}, {"tile_width", 64}, {"tile_height", 64}});
   EXPECT_EQ(aspect.status().code(), Code::kInvalidArgument);
   EXPECT_NE(aspect.status().message().find("aspect"), std::string::npos);
 }
@@ -244,7 +243,9 @@ Scene shadow_scene() {
   Scene s;
   const Vec3 eye{0, u(4), u(-8)}, target{u(3, 2), 0, 0};
   const Vec3 f = rt::scale_to_unit(target - eye, rt::length_q(target - eye));
-  const Vec3 r = rt::vscale(rt::scale_to_unit(rt::crossq({0, kOne, 0}, f), rt::length_q(rt::crossq({0, kOne, 0}, f))), u(6, 10));
+  const Vec3 r = rt::vscale(
+      rt::scale_to_unit(rt::crossq({0, kOne, 0}, f), rt::length_q(rt::crossq({0, kOne, 0}, f))),
+      u(6, 10));
   const Vec3 up0 = rt::crossq(f, r);
   const Vec3 up = rt::vscale(rt::scale_to_unit(up0, rt::length_q(up0)), u(6, 10));
   s.camera = {eye, f, r, up};
@@ -262,8 +263,12 @@ Scene shadow_scene() {
 TEST(RaytraceRenderTest, ImageShowsSkySphereAndShadow) {
   const Scene s = shadow_scene();
   const uint32_t w = 96, h = 72;
-  const auto p = params({{"width", w}, {"height", h}, {"tile_width", w}, {"tile_height", h},
-                         {"samples", 1}, {"max_depth", 1}});
+  const auto p = params({{"width", w},
+                         {"height", h},
+                         {"tile_width", w},
+                         {"tile_height", h},
+                         {"samples", 1},
+                         {"max_depth", 1}});
   auto image = raytrace_kernel().reference(p, {rt::serialize_scene(s)}, 1);
   ASSERT_TRUE(image.ok()) << image.status().to_string();
 
@@ -282,14 +287,20 @@ TEST(RaytraceRenderTest, QuarterTilesComposeTheFullFrame) {
   const auto& k = raytrace_kernel();
   const uint32_t w = 48, h = 40;
   const std::vector<Bytes> inputs = {rt::serialize_scene(rt::make_demo_scene(5, 0))};
-  auto full = k.reference(params({{"width", w}, {"height", h}, {"tile_width", w}, {"tile_height", h}, {"samples", 2}}),
-                          inputs, 2);
+  auto full = k.reference(
+      params({{"width", w}, {"height", h}, {"tile_width", w}, {"tile_height", h}, {"samples", 2}}),
+      inputs, 2);
   ASSERT_TRUE(full.ok());
   Bytes stitched(full->size());
   for (uint32_t ty = 0; ty < 2; ++ty) {
     for (uint32_t tx = 0; tx < 2; ++tx) {
-      auto tile = k.reference(params({{"width", w}, {"height", h}, {"tile_x", tx * w / 2}, {"tile_y", ty * h / 2},
-                                      {"tile_width", w / 2}, {"tile_height", h / 2}, {"samples", 2}}),
+      auto tile = k.reference(params({{"width", w},
+                                      {"height", h},
+                                      {"tile_x", tx * w / 2},
+                                      {"tile_y", ty * h / 2},
+                                      {"tile_width", w / 2},
+                                      {"tile_height", h / 2},
+                                      {"samples", 2}}),
                               inputs, 1);
       ASSERT_TRUE(tile.ok());
       for (uint32_t y = 0; y < h / 2; ++y) {
@@ -309,9 +320,15 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnTilesOfAnyShape) {
   ASSERT_TRUE(device.ok()) << device.status().to_string();
   const auto& k = raytrace_kernel();
   for (auto [w, h] : {std::pair{37, 23}, {3, 5}, {6, 1}, {1, 9}, {9, 3}}) {
-    const auto p = params({{"width", 80}, {"height", 60}, {"tile_x", 21}, {"tile_y", 17},
-                           {"tile_width", w}, {"tile_height", h}, {"samples", 2},
-                           {"max_depth", 2}, {"mesh_detail", 1}});
+    const auto p = params({{"width", 80},
+                           {"height", 60},
+                           {"tile_x", 21},
+                           {"tile_y", 17},
+                           {"tile_width", w},
+                           {"tile_height", h},
+                           {"samples", 2},
+                           {"max_depth", 2},
+                           {"mesh_detail", 1}});
     auto inputs = k.generate_inputs(p);
     ASSERT_TRUE(inputs.ok());
     auto reference = k.reference(p, *inputs, 1);
@@ -327,8 +344,15 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
   ASSERT_TRUE(device.ok()) << device.status().to_string();
   const auto& k = raytrace_kernel();
   for (uint64_t seed : {2u, 3u}) {
-    const auto p = params({{"width", 80}, {"height", 60}, {"tile_x", 8}, {"tile_y", 20}, {"tile_width", 64},
-                           {"tile_height", 40}, {"samples", 3}, {"max_depth", 4}, {"mesh_detail", 2}},
+    const auto p = params({{"width", 80},
+                           {"height", 60},
+                           {"tile_x", 8},
+                           {"tile_y", 20},
+                           {"tile_width", 64},
+                           {"tile_height", 40},
+                           {"samples", 3},
+                           {"max_depth", 4},
+                           {"mesh_detail", 2}},
                           seed);
     auto inputs = k.generate_inputs(p);
     ASSERT_TRUE(inputs.ok());
@@ -339,7 +363,8 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
     EXPECT_EQ(run->digest, digest_of(*reference)) << "seed " << seed;
   }
   // The hand-built scene too (no triangles, no BVH).
-  const auto p = params({{"width", 64}, {"height", 48}, {"tile_width", 64}, {"tile_height", 48}, {"samples", 2}});
+  const auto p = params(
+      {{"width", 64}, {"height", 48}, {"tile_width", 64}, {"tile_height", 48}, {"samples", 2}});
   const std::vector<Bytes> inputs = {rt::serialize_scene(shadow_scene())};
   auto reference = k.reference(p, inputs, 1);
   ASSERT_TRUE(reference.ok());
@@ -355,11 +380,16 @@ TEST(RaytraceRenderTest, DeviceMatchesReferenceOnOtherScenes) {
   dome.materials.push_back({{u(1, 2), u(1, 2), u(6, 10)}, {}, u(1, 2), 3, u(1, 2), 0});
   dome.spheres.push_back({{0, 0, 0}, u(30), 2});
   for (int32_t i = 0; i < 40; ++i) {
-    dome.spheres.push_back({{u(i % 8 - 4), u(1, 2) + u(i / 8, 2), u(6) + u(i % 3, 4)}, u(1, 3), uint32_t(i % 3)});
+    dome.spheres.push_back(
+        {{u(i % 8 - 4), u(1, 2) + u(i / 8, 2), u(6) + u(i % 3, 4)}, u(1, 3), uint32_t(i % 3)});
   }
   const std::vector<Bytes> dome_inputs = {rt::serialize_scene(dome)};
-  const auto pd = params({{"width", 64}, {"height", 48}, {"tile_width", 64}, {"tile_height", 48},
-                          {"samples", 2}, {"max_depth", 3}});
+  const auto pd = params({{"width", 64},
+                          {"height", 48},
+                          {"tile_width", 64},
+                          {"tile_height", 48},
+                          {"samples", 2},
+                          {"max_depth", 3}});
   auto dome_reference = k.reference(pd, dome_inputs, 1);
   ASSERT_TRUE(dome_reference.ok()) << dome_reference.status().to_string();
   auto dome_run = runtime::execute_unit(**device, k, pd, dome_inputs, 64);

@@ -12,6 +12,7 @@
 #include "kernels/registry.h"
 #include "runtime/execute.h"
 #include "tests/kernels/raytrace_pixels.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -20,16 +21,10 @@ namespace rt = kernels::raytrace;
 using kernels::physics::Body;
 using raytrace_pixels::project;
 
-const kernels::Registry& registry() {
-  static const kernels::Registry r = kernels::builtin_registry();
-  return r;
-}
-const kernels::Kernel& kernel(const char* name) { return **registry().find(name); }
+using testing::kernel;
 
 kernels::Params params(const char* k, std::map<std::string, int64_t> given, uint64_t seed = 1) {
-  auto p = kernel(k).resolve_params(seed, given);
-  if (!p.ok()) throw std::runtime_error(p.status().to_string());
-  return *p;
+  return testing::resolved(k, given, seed);
 }
 
 constexpr int32_t kHalf = 1 << 15;  // 1/2 in Q16.16

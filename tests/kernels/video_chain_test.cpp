@@ -15,6 +15,7 @@
 #include "kernels/video/stream.h"
 #include "kernels/video/tiles.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 #include "tests/support/subprocess.h"
 
 namespace p2c2r {
@@ -23,10 +24,7 @@ namespace {
 using kernels::video::decode_video;
 using kernels::video::DecodedVideo;
 
-const kernels::Kernel& video() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  return **registry.find("video");
-}
+const kernels::Kernel& video() { return testing::kernel("video"); }
 
 kernels::Params params(std::map<std::string, int64_t> given) {
   given.emplace("width", 64);

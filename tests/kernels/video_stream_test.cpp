@@ -13,16 +13,14 @@
 #include "kernels/video/decoder.h"
 #include "kernels/video/encoder.h"
 #include "kernels/video/stream.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
 
 namespace video = kernels::video;
 
-const kernels::Kernel& video_kernel() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  return **registry.find("video");
-}
+const kernels::Kernel& video_kernel() { return testing::kernel("video"); }
 
 kernels::Params params_of(std::map<std::string, int64_t> given) {
   auto p = video_kernel().resolve_params(3, given);

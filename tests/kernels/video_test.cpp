@@ -11,6 +11,7 @@
 #include "kernels/registry.h"
 #include "kernels/video/decoder.h"
 #include "kernels/video/jpeg_compare.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
@@ -19,10 +20,7 @@ using kernels::video::decode_video;
 using kernels::video::DecodedVideo;
 using kernels::video::measure_quality;
 
-const kernels::Kernel& video_kernel() {
-  static const kernels::Registry registry = kernels::builtin_registry();
-  return **registry.find("video");
-}
+const kernels::Kernel& video_kernel() { return testing::kernel("video"); }
 
 struct Encoded {
   kernels::Params params;
@@ -87,10 +85,12 @@ TEST(VideoCodecTest, StaticSequenceMakesPFramesMuchSmallerThanTheIFrame) {
   const auto moving = encode({});
   const uint64_t frame_bytes = 128 * 96 * 4;
   Bytes still;
-  for (int f = 0; f < 4; ++f) still.insert(still.end(), moving.frames.begin(), moving.frames.begin() + frame_bytes);
+  for (int f = 0; f < 4; ++f)
+    still.insert(still.end(), moving.frames.begin(), moving.frames.begin() + frame_bytes);
   auto decoded = decode_video(encode({}, &still).stream);
   ASSERT_TRUE(decoded.ok());
-  for (uint32_t f = 1; f < 4; ++f) EXPECT_LT(decoded->frame_bits[f] * 10, decoded->frame_bits[0]) << "frame " << f;
+  for (uint32_t f = 1; f < 4; ++f)
+    EXPECT_LT(decoded->frame_bits[f] * 10, decoded->frame_bits[0]) << "frame " << f;
 }
 
 TEST(VideoCodecTest, MotionSearchMakesMovingPFramesCheaper) {
@@ -98,14 +98,17 @@ TEST(VideoCodecTest, MotionSearchMakesMovingPFramesCheaper) {
   auto with = decode_video(encode({{"search", 8}}).stream);
   ASSERT_TRUE(without.ok() && with.ok());
   uint64_t bits_without = 0, bits_with = 0;
-  for (uint32_t f = 1; f < 4; ++f) bits_without += without->frame_bits[f], bits_with += with->frame_bits[f];
+  for (uint32_t f = 1; f < 4; ++f)
+    bits_without += without->frame_bits[f], bits_with += with->frame_bits[f];
   EXPECT_LT(bits_with, bits_without);
-  EXPECT_LT(with->frame_bits[1], with->frame_bits[0]);  // a P-frame of the moving scene beats the I-frame
+  EXPECT_LT(with->frame_bits[1],
+            with->frame_bits[0]);  // a P-frame of the moving scene beats the I-frame
 }
 
 TEST(VideoCodecTest, DecoderRefusesTruncatedStreams) {
   const auto e = encode({{"frames", 2}});
-  for (size_t size : {size_t{0}, size_t{3}, size_t{35}, size_t{36}, e.stream.size() / 2, e.stream.size() - 1}) {
+  for (size_t size :
+       {size_t{0}, size_t{3}, size_t{35}, size_t{36}, e.stream.size() / 2, e.stream.size() - 1}) {
     const auto decoded = decode_video(ByteView(e.stream).first(size));
     EXPECT_FALSE(decoded.ok()) << size;
     EXPECT_EQ(decoded.status().code(), Code::kInvalidArgument);
@@ -138,7 +141,8 @@ TEST(VideoCodecTest, DecoderSurvivesRandomCorruption) {
   for (int trial = 0; trial < 300; ++trial) {
     Bytes s = e.stream;
     const int flips = 1 + static_cast<int>(rng.below(8));
-    for (int i = 0; i < flips; ++i) s[rng.between(36, int64_t(s.size()) - 1)] ^= uint8_t(1 + rng.below(255));
+    for (int i = 0; i < flips; ++i)
+      s[rng.between(36, int64_t(s.size()) - 1)] ^= uint8_t(1 + rng.below(255));
     const auto decoded = decode_video(s);  // must return, never crash or read out of bounds
     if (!decoded.ok()) {
       ++refused;

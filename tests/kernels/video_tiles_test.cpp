@@ -10,17 +10,14 @@
 #include "kernels/video/decoder.h"
 #include "kernels/video/tiles.h"
 #include "runtime/execute.h"
+#include "tests/support/kernels.h"
 
 namespace p2c2r {
 namespace {
 
 using kernels::video::TiledFrames;
 
-const kernels::Registry& registry() {
-  static const kernels::Registry r = kernels::builtin_registry();
-  return r;
-}
-const kernels::Kernel& kernel(const std::string& name) { return **registry().find(name); }
+using testing::kernel;
 
 kernels::Params video_params(std::map<std::string, int64_t> given) {
   given.emplace("width", 64);
