@@ -103,7 +103,7 @@ class ScriptedLink : public ServerLink {
     ++upload_attempts_;
     if (upload_failures_ > 0) {
       --upload_failures_;
-      return unavailable("scripted upload failure");
+      return Status(upload_failure_, "scripted upload failure");
     }
     uploads_[replica_id] = Bytes(output.begin(), output.end());
     return Status::Ok();
@@ -137,10 +137,12 @@ class ScriptedLink : public ServerLink {
     std::lock_guard lock(mutex_);
     lose_next_report_reply_ = true;
   }
-  // The next `n` output uploads fail as a network error would.
-  void fail_uploads(int n) {
+  // The next `n` output uploads fail with `code` (by default as a network
+  // error would).
+  void fail_uploads(int n, Code code = Code::kUnavailable) {
     std::lock_guard lock(mutex_);
     upload_failures_ = n;
+    upload_failure_ = code;
   }
   int upload_attempts() const {
     std::lock_guard lock(mutex_);
@@ -193,6 +195,7 @@ class ScriptedLink : public ServerLink {
   int garbage_answers_ = 0;
   int blob_failures_ = 0;
   int upload_failures_ = 0;
+  Code upload_failure_ = Code::kUnavailable;
   bool lose_next_report_reply_ = false;
   int upload_attempts_ = 0;
   int work_requests_ = 0;
@@ -467,6 +470,18 @@ TEST_F(WorkLoopTest, FailedUploadAfterAnAcceptedReportRetriesOnlyTheUpload) {
   ASSERT_EQ(link_.reports().size(), 1u);
   EXPECT_EQ(link_.reports()[0].digest, digest_of(u.reference).hex());
   EXPECT_TRUE(wait_for([&] { return journal_.entries().empty(); }));
+}
+
+TEST_F(WorkLoopTest, UploadOverTheServersBodyLimitIsNotRetried) {
+  const ReferenceUnit u = reference_unit("peak", 12);
+  link_.fail_uploads(1000, Code::kResourceExhausted);  // HTTP 413, every time
+  link_.assign(signed_assignment(14, u.manifest));
+  start();
+  ASSERT_TRUE(wait_for([&] { return reported(14) && journal_.entries().empty(); }))
+      << loop_->status().last_error;
+  EXPECT_EQ(link_.upload_attempts(), 1);
+  EXPECT_TRUE(link_.uploads().empty());
+  EXPECT_EQ(loop_->status().reports_pending, 0u);
 }
 
 TEST_F(WorkLoopTest, LostReportReplyStillGetsTheOutputUploaded) {
